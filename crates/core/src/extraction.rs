@@ -1,0 +1,1 @@
+//! Textract and text-layer extraction into invoice drafts (see the ingestion issue).

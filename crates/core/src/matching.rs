@@ -1,0 +1,1 @@
+//! Invoice-to-PO (and goods receipt) matching.

@@ -1,0 +1,1 @@
+//! Validation of invoice submissions (canonical and the seed shape).
