@@ -1,0 +1,11 @@
+//! Ports (narrow traits, [`ports`]) and their two implementations: `aws` (DynamoDB, S3,
+//! SNS, EventBridge, Step Functions) and `local` (embedded SQLite + files + outbox).
+//! One contract suite (`tests/contract`) runs against both.
+
+pub mod cursor;
+pub mod error;
+pub mod ports;
+pub mod schema;
+
+pub use error::{ConflictReason, StoreError};
+pub use ports::*;
