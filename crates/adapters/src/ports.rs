@@ -65,6 +65,7 @@ pub enum Expect {
 /// One write in a [`ChangeSet`]. Records carry their new `version`; `Expect` says what the
 /// stored one must be.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // a handful per commit, short-lived: boxing buys nothing
 pub enum Write {
     PutVendor(Vendor, Expect),
     PutPurchaseOrder(PurchaseOrder, Expect),
