@@ -1,1 +1,0 @@
-//! Textract and text-layer extraction into invoice drafts (see the ingestion issue).
