@@ -4,8 +4,12 @@
 
 pub mod cursor;
 pub mod error;
+pub mod local;
 pub mod ports;
 pub mod schema;
+pub mod services;
+pub mod testing;
 
 pub use error::{ConflictReason, StoreError};
 pub use ports::*;
+pub use services::{Buckets, Services};
