@@ -1,1 +1,67 @@
-fn main() {}
+//! A chain of 1,000 Pass states, each with Parameters and ResultPath.
+//! Reports the time per state transition (target: <= 5 µs).
+
+use std::collections::HashMap;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use p2p_asl::{Executor, Registry, StateMachine};
+use serde_json::{json, Map, Value};
+
+const N: usize = 1000;
+
+fn chain() -> StateMachine {
+    let mut states = Map::new();
+    for i in 0..N {
+        let mut s = json!({
+            "Type": "Pass",
+            "Parameters": {"step": i, "prev.$": "$.last.step", "id.$": "$.order.id", "name.$": "$$.State.Name"},
+            "ResultPath": "$.last"
+        });
+        if i + 1 == N {
+            s["End"] = json!(true);
+        } else {
+            s["Next"] = json!(format!("S{}", i + 1));
+        }
+        states.insert(format!("S{i}"), s);
+    }
+    let def = json!({"StartAt": "S0", "States": Value::Object(states)});
+    StateMachine::from_value(def, &HashMap::new())
+        .expect("valid chain")
+        .with_name("PassChain")
+}
+
+fn bench(c: &mut Criterion) {
+    let machine = chain();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let ex = Executor::new(Registry::new());
+    let input = json!({"order": {"id": "PO-1", "lines": [1, 2, 3]}, "last": {"step": -1}});
+
+    // One explicit measurement, printed, independent of criterion's statistics.
+    let runs = 20;
+    let t = std::time::Instant::now();
+    for _ in 0..runs {
+        let e = rt.block_on(ex.start(&machine, "bench", input.clone()));
+        assert_eq!(e.status(), "SUCCEEDED");
+    }
+    let per = t.elapsed().as_secs_f64() / (runs * N) as f64;
+    println!(
+        "pass_chain: {:.3} µs per state transition ({} transitions x {} runs)",
+        per * 1e6,
+        N,
+        runs
+    );
+
+    let mut g = c.benchmark_group("pass_chain");
+    g.throughput(Throughput::Elements(N as u64));
+    g.sample_size(20);
+    g.bench_function("1000_pass_states", |b| {
+        b.iter(|| rt.block_on(ex.start(&machine, "bench", input.clone())))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -6,6 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::path::{Path, Segment};
 use crate::template::ContextProvider;
 
 /// Facts about an execution, kept in snapshots.
@@ -64,7 +65,37 @@ impl<'a> ContextObject<'a> {
     }
 }
 
+impl ContextObject<'_> {
+    fn section(&self, name: &str) -> Option<Value> {
+        match name {
+            "State" => Some(
+                json!({"Name": self.state, "EnteredTime": ts(&self.entered), "RetryCount": self.retry_count}),
+            ),
+            "StateMachine" => Some(
+                json!({"Id": self.meta.state_machine_arn, "Name": self.meta.state_machine_name}),
+            ),
+            "Task" => self.token.map(|t| json!({"Token": t})),
+            "Map" => self
+                .item
+                .map(|(i, item)| json!({"Item": {"Index": i, "Value": item}})),
+            _ => None,
+        }
+    }
+}
+
 impl ContextProvider for ContextObject<'_> {
+    fn lookup(&self, path: &Path) -> Option<Value> {
+        if self.cell.get().is_none() {
+            if let Some([Segment::Key(first), rest @ ..]) = path.segments() {
+                if first != "Execution" {
+                    let sec = self.section(first)?;
+                    return Path::walk_segments(&sec, rest).cloned();
+                }
+            }
+        }
+        path.select(self.context())
+    }
+
     fn context(&self) -> &Value {
         self.cell.get_or_init(|| {
             let mut v = json!({

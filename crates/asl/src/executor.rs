@@ -770,7 +770,7 @@ impl Run<'_> {
             start_date: self.meta.start_time,
             stop_date,
             outcome,
-            history: lock(&self.history).clone(),
+            history: std::mem::take(&mut *lock(&self.history)),
         }
     }
 
@@ -803,8 +803,7 @@ impl Run<'_> {
     }
 
     fn exited(&self, state: &State, th: &mut Thread, output: &Value) {
-        let ty = format!("{}StateExited", state.type_name);
-        self.event(th, &ty, json!({"name": state.name, "output": payload(output), "outputDetails": {"truncated": false}}));
+        self.event(th, event_name(state.type_name, false), json!({"name": state.name, "output": payload(output), "outputDetails": {"truncated": false}}));
     }
 
     fn transition(state: &State, out: Value) -> Step {
@@ -820,8 +819,7 @@ impl Run<'_> {
         input: Value,
         th: &mut Thread,
     ) -> Result<Step, StatesError> {
-        let ty = format!("{}StateEntered", state.type_name);
-        self.event(th, &ty, json!({"name": state.name, "input": payload(&input), "inputDetails": {"truncated": false}}));
+        self.event(th, event_name(state.type_name, true), json!({"name": state.name, "input": payload(&input), "inputDetails": {"truncated": false}}));
         let entered = self.now(th);
         match &state.kind {
             Kind::Pass { result } => {
@@ -1638,6 +1636,27 @@ impl Run<'_> {
                 Err(e)
             }
         }
+    }
+}
+
+fn event_name(type_name: &str, entered: bool) -> &'static str {
+    match (type_name, entered) {
+        ("Pass", true) => "PassStateEntered",
+        ("Pass", false) => "PassStateExited",
+        ("Task", true) => "TaskStateEntered",
+        ("Task", false) => "TaskStateExited",
+        ("Choice", true) => "ChoiceStateEntered",
+        ("Choice", false) => "ChoiceStateExited",
+        ("Wait", true) => "WaitStateEntered",
+        ("Wait", false) => "WaitStateExited",
+        ("Succeed", true) => "SucceedStateEntered",
+        ("Succeed", false) => "SucceedStateExited",
+        ("Fail", true) => "FailStateEntered",
+        ("Fail", false) => "FailStateExited",
+        ("Parallel", true) => "ParallelStateEntered",
+        ("Parallel", false) => "ParallelStateExited",
+        (_, true) => "MapStateEntered",
+        (_, false) => "MapStateExited",
     }
 }
 

@@ -104,6 +104,11 @@ impl Path {
         }
     }
 
+    /// Walks simple segments from `doc`.
+    pub fn walk_segments<'a>(doc: &'a Value, segs: &[Segment]) -> Option<&'a Value> {
+        walk(doc, segs)
+    }
+
     /// Evaluates the path. A simple path yields its value or `None` when absent;
     /// a query path yields an array of all matches (possibly empty -> `None`
     /// only if the path is singular and matched nothing).

@@ -12,6 +12,10 @@ use crate::path::Path;
 pub trait ContextProvider {
     /// The context object.
     fn context(&self) -> &Value;
+    /// Evaluates a `$$` path; implementations may avoid building the whole object.
+    fn lookup(&self, path: &Path) -> Option<Value> {
+        path.select(self.context())
+    }
 }
 
 impl ContextProvider for Value {
@@ -32,7 +36,7 @@ impl Env<'_> {
     /// Evaluates a path against the input or the context object.
     pub fn resolve(&self, p: &Path) -> Option<Value> {
         if p.is_context() {
-            p.select(self.ctx.context())
+            self.ctx.lookup(p)
         } else {
             p.select(self.input)
         }

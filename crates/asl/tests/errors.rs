@@ -47,8 +47,22 @@ async fn retry_backoff_advances_virtual_clock_and_retry_count() {
         .filter(|x| x.event_type == "TaskScheduled")
         .map(|x| serde_json::from_str(x.details["parameters"].as_str().unwrap()).unwrap())
         .collect();
-    assert_eq!(scheduled, vec![json!({"rc": 0}), json!({"rc": 1}), json!({"rc": 2}), json!({"rc": 3})]);
-    assert_eq!(e.event_types().iter().filter(|t| **t == "TaskFailed").count(), 3);
+    assert_eq!(
+        scheduled,
+        vec![
+            json!({"rc": 0}),
+            json!({"rc": 1}),
+            json!({"rc": 2}),
+            json!({"rc": 3})
+        ]
+    );
+    assert_eq!(
+        e.event_types()
+            .iter()
+            .filter(|t| **t == "TaskFailed")
+            .count(),
+        3
+    );
 }
 
 #[tokio::test]
@@ -78,7 +92,11 @@ async fn max_attempts_zero_and_retrier_order() {
         json!({}),
     )
     .await;
-    assert_eq!(error(&e).0, "Transient", "first matching retrier decides; MaxAttempts 0 means no retry");
+    assert_eq!(
+        error(&e).0,
+        "Transient",
+        "first matching retrier decides; MaxAttempts 0 means no retry"
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
 }
 
@@ -115,7 +133,10 @@ async fn catch_with_result_path_and_order() {
         json!({"orig": 1}),
     )
     .await;
-    assert_eq!(output(&e), json!({"orig": 1, "error": {"Error": "Boom", "Cause": "attempt 0"}}));
+    assert_eq!(
+        output(&e),
+        json!({"orig": 1, "error": {"Error": "Boom", "Cause": "attempt 0"}})
+    );
     // default ResultPath replaces the input with the error output; null keeps the input
     let (reg, _) = flaky("Boom", 100);
     let e = run_with(
@@ -172,7 +193,11 @@ async fn timeout_bounds_hung_handler_even_in_virtual_time() {
     )
     .await;
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
-    assert_eq!(error(&e).0, "States.Timeout", "States.TaskFailed does not match States.Timeout");
+    assert_eq!(
+        error(&e).0,
+        "States.Timeout",
+        "States.TaskFailed does not match States.Timeout"
+    );
     assert!(e.event_types().contains(&"TaskTimedOut"));
     // Path form + catch
     let reg = Registry::new().register_fn("hang", |_i: Value| async move {

@@ -20,16 +20,31 @@ fn def() -> Value {
 }
 
 fn config() -> MockConfig {
-    MockConfig::from_file(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/MockConfigFile.json")).unwrap()
+    MockConfig::from_file(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/MockConfigFile.json"
+    ))
+    .unwrap()
 }
 
 async fn run_case(case: &str) -> p2p_asl::Execution {
     // The registry would panic if called: mocked states never reach it.
     let reg = Registry::new()
-        .register_fn("validate-invoice", |_i: Value| async move { panic!("registry called for a mocked state") })
-        .register_fn("pay", |_i: Value| async move { panic!("registry called for a mocked state") });
-    let ex = executor(reg).with_mock_test_case(&config(), "InvoiceFlow", case).unwrap();
-    ex.start(&machine(def()).with_name("InvoiceFlow"), case, json!({"invoice": "INV-1"})).await
+        .register_fn("validate-invoice", |_i: Value| async move {
+            panic!("registry called for a mocked state")
+        })
+        .register_fn("pay", |_i: Value| async move {
+            panic!("registry called for a mocked state")
+        });
+    let ex = executor(reg)
+        .with_mock_test_case(&config(), "InvoiceFlow", case)
+        .unwrap();
+    ex.start(
+        &machine(def()).with_name("InvoiceFlow"),
+        case,
+        json!({"invoice": "INV-1"}),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -45,14 +60,23 @@ async fn happy_path() {
 async fn ranges_drive_retries() {
     let e = run_case("PayRetriesThenSucceeds").await;
     assert_eq!(output(&e)["payment"], json!({"paymentId": "pay-3"}));
-    assert_eq!(e.event_types().iter().filter(|t| **t == "TaskFailed").count(), 2);
+    assert_eq!(
+        e.event_types()
+            .iter()
+            .filter(|t| **t == "TaskFailed")
+            .count(),
+        2
+    );
     assert_eq!(elapsed(&e), 10.0 + 20.0);
 }
 
 #[tokio::test]
 async fn throw_is_caught() {
     let e = run_case("ValidationFails").await;
-    assert_eq!(output(&e)["error"], json!({"Error": "InvalidInvoice", "Cause": "missing PO number"}));
+    assert_eq!(
+        output(&e)["error"],
+        json!({"Error": "InvalidInvoice", "Cause": "missing PO number"})
+    );
 }
 
 #[tokio::test]

@@ -19,8 +19,14 @@ async fn pass_result_and_result_path() {
     assert_eq!(
         e.event_types(),
         vec![
-            "ExecutionStarted", "PassStateEntered", "PassStateExited", "PassStateEntered", "PassStateExited",
-            "PassStateEntered", "PassStateExited", "ExecutionSucceeded"
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
         ]
     );
     // ids and previousEventId chain
@@ -30,8 +36,14 @@ async fn pass_result_and_result_path() {
     }
     let h = e.history_json();
     assert_eq!(h["events"][1]["stateEnteredEventDetails"]["name"], "A");
-    assert_eq!(h["events"][1]["stateEnteredEventDetails"]["input"], "{\"keep\":true}");
-    assert_eq!(h["events"][0]["executionStartedEventDetails"]["input"], "{\"keep\":true}");
+    assert_eq!(
+        h["events"][1]["stateEnteredEventDetails"]["input"],
+        "{\"keep\":true}"
+    );
+    assert_eq!(
+        h["events"][0]["executionStartedEventDetails"]["input"],
+        "{\"keep\":true}"
+    );
 }
 
 #[tokio::test]
@@ -81,7 +93,15 @@ async fn task_full_io_pipeline() {
     let types = e.event_types();
     assert_eq!(
         types,
-        vec!["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]
+        vec![
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
     );
     let sched = &e.history_json()["events"][2]["taskScheduledEventDetails"];
     assert_eq!(sched["resourceType"], "lambda");
@@ -141,17 +161,29 @@ async fn context_object() {
     )
     .await;
     let o = output(&e);
-    assert_eq!(o["id"], "arn:aws:states:us-east-1:123456789012:execution:Test:exec-1");
+    assert_eq!(
+        o["id"],
+        "arn:aws:states:us-east-1:123456789012:execution:Test:exec-1"
+    );
     assert_eq!(o["name"], "exec-1");
     assert_eq!(o["input"], json!({"k": "v"}));
     assert_eq!(o["start"], "2024-01-01T00:00:00.000Z");
-    assert!(o["role"].as_str().unwrap().starts_with("arn:aws:iam::123456789012:role/"));
-    assert_eq!(o["sm"], "arn:aws:states:us-east-1:123456789012:stateMachine:Test");
+    assert!(o["role"]
+        .as_str()
+        .unwrap()
+        .starts_with("arn:aws:iam::123456789012:role/"));
+    assert_eq!(
+        o["sm"],
+        "arn:aws:states:us-east-1:123456789012:stateMachine:Test"
+    );
     assert_eq!(o["smName"], "Test");
     assert_eq!(o["state"], "Ctx");
     assert_eq!(o["entered"], "2024-01-01T00:00:00.000Z");
     assert_eq!(o["retry"], 0);
-    assert_eq!(e.execution_arn, "arn:aws:states:us-east-1:123456789012:execution:Test:exec-1");
+    assert_eq!(
+        e.execution_arn,
+        "arn:aws:states:us-east-1:123456789012:execution:Test:exec-1"
+    );
 }
 
 #[tokio::test]
@@ -170,7 +202,11 @@ async fn wait_variants_advance_virtual_clock() {
     assert_eq!(output(&e), json!({"t": "2024-01-01T02:00:00.000Z"}));
     assert_eq!(elapsed(&e), 7200.0);
     // timestamps of W2 exit = 15s
-    let w2_exit = e.history.iter().find(|ev| ev.event_type == "WaitStateExited" && ev.state_name() == Some("W2")).unwrap();
+    let w2_exit = e
+        .history
+        .iter()
+        .find(|ev| ev.event_type == "WaitStateExited" && ev.state_name() == Some("W2"))
+        .unwrap();
     assert_eq!((w2_exit.timestamp - t0()).num_seconds(), 15);
     // Past timestamp: no wait
     let e = run(
@@ -190,9 +226,14 @@ async fn wait_variants_advance_virtual_clock() {
 
 #[tokio::test]
 async fn real_time_wait_sleeps() {
-    let m = machine(json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": true}}}));
+    let m = machine(
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": true}}}),
+    );
     let started = std::time::Instant::now();
-    let e = p2p_asl::Executor::new(Registry::new()).real_time().start(&m, "r", json!({})).await;
+    let e = p2p_asl::Executor::new(Registry::new())
+        .real_time()
+        .start(&m, "r", json!({}))
+        .await;
     assert_eq!(e.status(), "SUCCEEDED");
     assert!(started.elapsed() >= std::time::Duration::from_millis(950));
 }
@@ -205,7 +246,10 @@ async fn succeed_and_fail_states() {
     )
     .await;
     assert_eq!(output(&e), json!(42));
-    assert_eq!(e.event_types()[1..3], ["SucceedStateEntered", "SucceedStateExited"]);
+    assert_eq!(
+        e.event_types()[1..3],
+        ["SucceedStateEntered", "SucceedStateExited"]
+    );
 
     let e = run(
         json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Bad", "Cause": "because"}}}),
@@ -213,8 +257,14 @@ async fn succeed_and_fail_states() {
     )
     .await;
     assert_eq!(error(&e), ("Bad".into(), "because".into()));
-    assert_eq!(e.event_types(), vec!["ExecutionStarted", "FailStateEntered", "ExecutionFailed"]);
-    assert_eq!(e.history_json()["events"][2]["executionFailedEventDetails"]["error"], "Bad");
+    assert_eq!(
+        e.event_types(),
+        vec!["ExecutionStarted", "FailStateEntered", "ExecutionFailed"]
+    );
+    assert_eq!(
+        e.history_json()["events"][2]["executionFailedEventDetails"]["error"],
+        "Bad"
+    );
 
     let e = run(
         json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "ErrorPath": "$.e", "CausePath": "States.Format('code {}', $.c)"}}}),
@@ -234,7 +284,11 @@ async fn parallel_branches_and_failure() {
     }});
     let e = run(def, json!({"v": 3})).await;
     assert_eq!(output(&e), json!({"v": 3, "out": ["a", 3]}));
-    assert_eq!(elapsed(&e), 30.0, "parallel clock is the max of branch clocks");
+    assert_eq!(
+        elapsed(&e),
+        30.0,
+        "parallel clock is the max of branch clocks"
+    );
     let t = e.event_types();
     assert!(t.contains(&"ParallelStateStarted") && t.contains(&"ParallelStateSucceeded"));
     assert_eq!(t[t.len() - 2], "ParallelStateExited");
@@ -250,7 +304,10 @@ async fn parallel_branches_and_failure() {
         json!({}),
     )
     .await;
-    assert_eq!(output(&e), json!({"err": {"Error": "BranchBoom", "Cause": "c"}}));
+    assert_eq!(
+        output(&e),
+        json!({"err": {"Error": "BranchBoom", "Cause": "c"}})
+    );
     assert!(e.event_types().contains(&"ParallelStateFailed"));
     let e = run(
         json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
@@ -280,9 +337,16 @@ async fn map_items_selector_and_context() {
     );
     let t = e.event_types();
     assert_eq!(t.iter().filter(|x| **x == "MapIterationStarted").count(), 3);
-    assert_eq!(t.iter().filter(|x| **x == "MapIterationSucceeded").count(), 3);
+    assert_eq!(
+        t.iter().filter(|x| **x == "MapIterationSucceeded").count(),
+        3
+    );
     assert!(t.contains(&"MapStateStarted") && t.contains(&"MapStateSucceeded"));
-    let started = e.history.iter().find(|x| x.event_type == "MapStateStarted").unwrap();
+    let started = e
+        .history
+        .iter()
+        .find(|x| x.event_type == "MapStateStarted")
+        .unwrap();
     assert_eq!(started.details["length"], 3);
 
     // legacy Iterator + Parameters
@@ -320,20 +384,45 @@ async fn map_tolerated_failures() {
     assert_eq!(error(&e).0, "Even");
     assert!(e.event_types().contains(&"MapIterationFailed"));
     // tolerate 1 failure
-    let e = run_with(reg(), def(json!({"ToleratedFailureCount": 1})), json!([1, 2, 3])).await;
+    let e = run_with(
+        reg(),
+        def(json!({"ToleratedFailureCount": 1})),
+        json!([1, 2, 3]),
+    )
+    .await;
     let o = output(&e);
     assert_eq!(o[0], 1);
     assert_eq!(o[1]["Error"], "Even");
     assert_eq!(o[2], 3);
     // 2 failures > 1 tolerated
-    let e = run_with(reg(), def(json!({"ToleratedFailureCount": 1})), json!([1, 2, 4])).await;
+    let e = run_with(
+        reg(),
+        def(json!({"ToleratedFailureCount": 1})),
+        json!([1, 2, 4]),
+    )
+    .await;
     assert_eq!(error(&e).0, "States.ExceedToleratedFailureThreshold");
     // percentage: 2/4 = 50% tolerated
-    let e = run_with(reg(), def(json!({"ToleratedFailurePercentage": 50})), json!([1, 2, 3, 4])).await;
+    let e = run_with(
+        reg(),
+        def(json!({"ToleratedFailurePercentage": 50})),
+        json!([1, 2, 3, 4]),
+    )
+    .await;
     assert_eq!(e.status(), "SUCCEEDED");
-    let e = run_with(reg(), def(json!({"ToleratedFailurePercentagePath": "$.pct"})), json!([1, 2, 3, 4])).await;
+    let e = run_with(
+        reg(),
+        def(json!({"ToleratedFailurePercentagePath": "$.pct"})),
+        json!([1, 2, 3, 4]),
+    )
+    .await;
     assert_eq!(error(&e).0, "States.Runtime", "items input has no $.pct");
-    let e = run_with(reg(), def(json!({"ToleratedFailurePercentage": 40})), json!([1, 2, 3, 4])).await;
+    let e = run_with(
+        reg(),
+        def(json!({"ToleratedFailurePercentage": 40})),
+        json!([1, 2, 3, 4]),
+    )
+    .await;
     assert_eq!(error(&e).0, "States.ExceedToleratedFailureThreshold");
 }
 
@@ -362,7 +451,9 @@ async fn unknown_resource_is_clear_error() {
 
 #[tokio::test]
 async fn lambda_invoke_wraps_result() {
-    let reg = Registry::new().register_fn("validate-invoice", |i: Value| async move { Ok(json!({"valid": true, "got": i})) });
+    let reg = Registry::new().register_fn("validate-invoice", |i: Value| async move {
+        Ok(json!({"valid": true, "got": i}))
+    });
     let e = run_with(
         reg,
         json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
@@ -379,9 +470,12 @@ async fn lambda_invoke_wraps_result() {
 
 #[tokio::test]
 async fn other_resources_by_full_arn_and_ctx_handler() {
-    let reg = Registry::new().register_fn_ctx("arn:aws:states:::sns:publish", |i: Value, ctx: p2p_asl::TaskContext| async move {
-        Ok(json!({"MessageId": "m-1", "state": ctx.state_name, "msg": i["Message"]}))
-    });
+    let reg = Registry::new().register_fn_ctx(
+        "arn:aws:states:::sns:publish",
+        |i: Value, ctx: p2p_asl::TaskContext| async move {
+            Ok(json!({"MessageId": "m-1", "state": ctx.state_name, "msg": i["Message"]}))
+        },
+    );
     let e = run_with(
         reg,
         json!({"StartAt": "Notify", "States": {"Notify": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
@@ -389,5 +483,8 @@ async fn other_resources_by_full_arn_and_ctx_handler() {
         json!({}),
     )
     .await;
-    assert_eq!(output(&e), json!({"MessageId": "m-1", "state": "Notify", "msg": "hi"}));
+    assert_eq!(
+        output(&e),
+        json!({"MessageId": "m-1", "state": "Notify", "msg": "hi"})
+    );
 }

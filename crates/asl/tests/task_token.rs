@@ -22,20 +22,27 @@ fn approval_def() -> Value {
 fn recorder() -> (Registry, Arc<Mutex<Vec<Value>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
-    let reg = Registry::new().register_fn_ctx("request-approval", move |i: Value, ctx: TaskContext| {
-        let s = s.clone();
-        async move {
-            assert_eq!(ctx.task_token.as_deref(), i["token"].as_str());
-            s.lock().unwrap().push(i);
-            Ok(json!({"ignored": true}))
-        }
-    });
+    let reg =
+        Registry::new().register_fn_ctx("request-approval", move |i: Value, ctx: TaskContext| {
+            let s = s.clone();
+            async move {
+                assert_eq!(ctx.task_token.as_deref(), i["token"].as_str());
+                s.lock().unwrap().push(i);
+                Ok(json!({"ignored": true}))
+            }
+        });
     (reg, seen)
 }
 
 async fn pause() -> (p2p_asl::Execution, Arc<Mutex<Vec<Value>>>) {
     let (reg, seen) = recorder();
-    let e = executor(reg).start(&machine(approval_def()), "approve-1", json!({"id": "inv-1"})).await;
+    let e = executor(reg)
+        .start(
+            &machine(approval_def()),
+            "approve-1",
+            json!({"id": "inv-1"}),
+        )
+        .await;
     (e, seen)
 }
 
@@ -44,7 +51,13 @@ async fn pause_serialize_resume_success() {
     let (e, seen) = pause().await;
     assert_eq!(e.status(), "PAUSED");
     assert!(e.stop_date.is_none());
-    let Outcome::Paused { task_tokens, snapshot } = &e.outcome else { panic!() };
+    let Outcome::Paused {
+        task_tokens,
+        snapshot,
+    } = &e.outcome
+    else {
+        panic!()
+    };
     assert_eq!(task_tokens.len(), 1);
     let token = task_tokens[0].clone();
     assert_eq!(seen.lock().unwrap()[0]["token"], json!(token.clone()));
@@ -58,7 +71,10 @@ async fn pause_serialize_resume_success() {
 
     // a fresh executor (another process) resumes it
     let (reg, _) = recorder();
-    let resumed = executor(reg).resume_success(back, &token, json!({"approvedBy": "bob"})).await.unwrap();
+    let resumed = executor(reg)
+        .resume_success(back, &token, json!({"approvedBy": "bob"}))
+        .await
+        .unwrap();
     assert_eq!(
         output(&resumed),
         json!({"id": "inv-1", "req": {"amount": 100}, "approval": {"approvedBy": "bob"}})
@@ -67,7 +83,13 @@ async fn pause_serialize_resume_success() {
     assert_eq!(types[0], "ExecutionStarted");
     assert_eq!(
         &types[types.len() - 5..],
-        ["TaskSucceeded", "TaskStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+        [
+            "TaskSucceeded",
+            "TaskStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
     );
     for (i, ev) in resumed.history.iter().enumerate() {
         assert_eq!(ev.id, i as u64 + 1);
@@ -79,7 +101,10 @@ async fn resume_failure_is_caught() {
     let (e, _) = pause().await;
     let snap = e.snapshot().unwrap().clone();
     let token = snap.task_token().to_string();
-    let r = executor(Registry::new()).resume_failure(snap, &token, "Rejected", "over budget").await.unwrap();
+    let r = executor(Registry::new())
+        .resume_failure(snap, &token, "Rejected", "over budget")
+        .await
+        .unwrap();
     assert_eq!(error(&r), ("Rejected".into(), "over budget".into()));
 }
 
@@ -87,7 +112,10 @@ async fn resume_failure_is_caught() {
 async fn wrong_token_is_rejected() {
     let (e, _) = pause().await;
     let snap = e.snapshot().unwrap().clone();
-    let err = executor(Registry::new()).resume_success(snap, "not-the-token", json!({})).await.unwrap_err();
+    let err = executor(Registry::new())
+        .resume_success(snap, "not-the-token", json!({}))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("not-the-token"));
 }
 
@@ -100,19 +128,52 @@ async fn resume_after_deadline_times_out_and_expire_waiting() {
     // heartbeat keeps it alive past 600s
     let mut hb = snap.clone();
     let ex = executor(Registry::new());
-    ex.send_task_heartbeat(&mut hb, &token, t0() + chrono::Duration::seconds(500)).unwrap();
-    let r = ex.resume_success_at(hb, &token, json!({"ok": 1}), t0() + chrono::Duration::seconds(1000)).await.unwrap();
+    ex.send_task_heartbeat(&mut hb, &token, t0() + chrono::Duration::seconds(500))
+        .unwrap();
+    let r = ex
+        .resume_success_at(
+            hb,
+            &token,
+            json!({"ok": 1}),
+            t0() + chrono::Duration::seconds(1000),
+        )
+        .await
+        .unwrap();
     assert_eq!(r.status(), "SUCCEEDED");
     // past the overall timeout
-    let r = ex.resume_success_at(snap.clone(), &token, json!({}), t0() + chrono::Duration::seconds(4000)).await.unwrap();
+    let r = ex
+        .resume_success_at(
+            snap.clone(),
+            &token,
+            json!({}),
+            t0() + chrono::Duration::seconds(4000),
+        )
+        .await
+        .unwrap();
     assert_eq!(error(&r).0, "States.Timeout");
     assert!(r.event_types().contains(&"TaskTimedOut"));
     // missed heartbeat
-    let r = ex.resume_success_at(snap.clone(), &token, json!({}), t0() + chrono::Duration::seconds(700)).await.unwrap();
+    let r = ex
+        .resume_success_at(
+            snap.clone(),
+            &token,
+            json!({}),
+            t0() + chrono::Duration::seconds(700),
+        )
+        .await
+        .unwrap();
     assert_eq!(error(&r).0, "States.HeartbeatTimeout");
     // expire_waiting: nothing yet, then expired
-    assert!(ex.expire_waiting(snap.clone(), t0() + chrono::Duration::seconds(10)).await.unwrap().is_none());
-    let r = ex.expire_waiting(snap, t0() + chrono::Duration::seconds(5000)).await.unwrap().unwrap();
+    assert!(ex
+        .expire_waiting(snap.clone(), t0() + chrono::Duration::seconds(10))
+        .await
+        .unwrap()
+        .is_none());
+    let r = ex
+        .expire_waiting(snap, t0() + chrono::Duration::seconds(5000))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r.status(), "FAILED");
 }
 
@@ -127,12 +188,23 @@ async fn pause_inside_retry_keeps_counts() {
     let e = ex.start(&machine(def), "r", json!({})).await;
     let snap = e.snapshot().unwrap().clone();
     let t1 = snap.task_token().to_string();
-    let e2 = ex.resume_failure(snap, &t1, "Again", "once more").await.unwrap();
+    let e2 = ex
+        .resume_failure(snap, &t1, "Again", "once more")
+        .await
+        .unwrap();
     assert_eq!(e2.status(), "PAUSED", "retried and waiting again");
     let snap2 = e2.snapshot().unwrap().clone();
     assert_eq!(snap2.pending.retry_counts, vec![1]);
     assert_ne!(snap2.task_token(), t1);
-    let e3 = ex.resume_failure(snap2, &e2.snapshot().unwrap().task_token().to_string(), "Again", "no more").await.unwrap();
+    let e3 = ex
+        .resume_failure(
+            snap2,
+            &e2.snapshot().unwrap().task_token().to_string(),
+            "Again",
+            "no more",
+        )
+        .await
+        .unwrap();
     assert_eq!(error(&e3).0, "Again");
     assert_eq!(elapsed(&e3), 7.0);
 }
@@ -148,9 +220,11 @@ async fn token_inside_parallel_is_awaited_in_memory() {
         }
     });
     let ex = executor(reg);
-    let m = machine(json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+    let m = machine(
+        json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
         {"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
-            "Parameters": {"FunctionName": "ask", "Payload": {"t.$": "$$.Task.Token"}}, "End": true}}}]}}}));
+            "Parameters": {"FunctionName": "ask", "Payload": {"t.$": "$$.Task.Token"}}, "End": true}}}]}}}),
+    );
     let (e, ()) = tokio::join!(ex.start(&m, "x", json!({})), async {
         let token = rx.recv().await.unwrap();
         ex.send_task_success(&token, json!({"answer": 42})).unwrap();

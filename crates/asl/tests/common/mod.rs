@@ -6,7 +6,9 @@ use p2p_asl::{Execution, Executor, Registry, StateMachine};
 use serde_json::Value;
 
 pub fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 pub fn machine(def: Value) -> StateMachine {
@@ -20,7 +22,9 @@ pub fn executor(reg: Registry) -> Executor {
 }
 
 pub async fn run(def: Value, input: Value) -> Execution {
-    executor(Registry::new()).start(&machine(def), "exec-1", input).await
+    executor(Registry::new())
+        .start(&machine(def), "exec-1", input)
+        .await
 }
 
 pub async fn run_with(reg: Registry, def: Value, input: Value) -> Execution {
@@ -30,7 +34,11 @@ pub async fn run_with(reg: Registry, def: Value, input: Value) -> Execution {
 pub fn output(e: &Execution) -> Value {
     match e.output() {
         Some(v) => v.clone(),
-        None => panic!("execution did not succeed: {:?} {:?}", e.status(), e.error()),
+        None => panic!(
+            "execution did not succeed: {:?} {:?}",
+            e.status(),
+            e.error()
+        ),
     }
 }
 
