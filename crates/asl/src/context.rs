@@ -87,6 +87,17 @@ impl ContextProvider for ContextObject<'_> {
     fn lookup(&self, path: &Path) -> Option<Value> {
         if self.cell.get().is_none() {
             if let Some([Segment::Key(first), rest @ ..]) = path.segments() {
+                if first == "State" {
+                    match rest {
+                        [Segment::Key(k)] if k == "Name" => {
+                            return Some(Value::String(self.state.to_string()))
+                        }
+                        [Segment::Key(k)] if k == "RetryCount" => {
+                            return Some(Value::from(self.retry_count))
+                        }
+                        _ => {}
+                    }
+                }
                 if first != "Execution" {
                     let sec = self.section(first)?;
                     return Path::walk_segments(&sec, rest).cloned();

@@ -18,7 +18,7 @@ use crate::definition::{
     FailField, Graph, Kind, NumSpec, Sel, State, StateMachine, Transition, WaitSpec,
 };
 use crate::error::{names, ExecutorError, StatesError};
-use crate::history::{details_key, payload, HistoryEvent};
+use crate::history::{payload, HistoryEvent};
 use crate::json::{num_f64, type_name};
 use crate::mock::{MockConfig, MockOutcome, MockTestCase};
 use crate::registry::{parse_resource, ResourceKind, ResourceResolver, TaskContext, TaskError};
@@ -459,7 +459,6 @@ impl Executor {
             "ExecutionStarted",
             json!({
                 "input": payload(&input),
-                "inputDetails": {"truncated": false},
                 "roleArn": run.meta.role_arn,
                 "stateMachineArn": run.meta.state_machine_arn,
             }),
@@ -645,11 +644,22 @@ impl Executor {
                 result.map_err(|e| StatesError::new(e.error, e.cause))
             };
         match &result {
-            Ok(v) => run.event(&mut th, "TaskSucceeded", json!({"resourceType": rt, "resource": rs, "output": payload(v), "outputDetails": {"truncated": false}})),
-            Err(e) if e.error == names::TIMEOUT || e.error == names::HEARTBEAT_TIMEOUT => {
-                run.event(&mut th, "TaskTimedOut", json!({"resourceType": rt, "resource": rs, "error": e.error, "cause": e.cause}))
-            }
-            Err(e) => run.event(&mut th, "TaskFailed", json!({"resourceType": rt, "resource": rs, "error": e.error, "cause": e.cause})),
+            Ok(v) => run.event(
+                &mut th,
+                "TaskSucceeded",
+                json!({"resourceType": rt, "resource": rs, "output": payload(v)}),
+            ),
+            Err(e) if e.error == names::TIMEOUT || e.error == names::HEARTBEAT_TIMEOUT => run
+                .event(
+                    &mut th,
+                    "TaskTimedOut",
+                    json!({"resourceType": rt, "resource": rs, "error": e.error, "cause": e.cause}),
+                ),
+            Err(e) => run.event(
+                &mut th,
+                "TaskFailed",
+                json!({"resourceType": rt, "resource": rs, "error": e.error, "cause": e.cause}),
+            ),
         };
         let step = run
             .complete(state, *Box::new(pending), result, &mut th)
@@ -680,7 +690,6 @@ impl Run<'_> {
             previous_event_id: th.last_event,
             timestamp: self.now(th),
             event_type: ty.to_string(),
-            details_key: details_key(ty),
             details,
         });
         th.last_event = id;
@@ -722,11 +731,7 @@ impl Run<'_> {
     ) -> Execution {
         let outcome = match res {
             Ok(GraphEnd::Done(out)) => {
-                self.event(
-                    th,
-                    "ExecutionSucceeded",
-                    json!({"output": payload(&out), "outputDetails": {"truncated": false}}),
-                );
+                self.event(th, "ExecutionSucceeded", json!({"output": payload(&out)}));
                 Outcome::Succeeded(out)
             }
             Ok(GraphEnd::Paused(p)) => {
@@ -803,7 +808,11 @@ impl Run<'_> {
     }
 
     fn exited(&self, state: &State, th: &mut Thread, output: &Value) {
-        self.event(th, event_name(state.type_name, false), json!({"name": state.name, "output": payload(output), "outputDetails": {"truncated": false}}));
+        self.event(
+            th,
+            event_name(state.type_name, false),
+            json!({"name": state.name, "output": payload(output)}),
+        );
     }
 
     fn transition(state: &State, out: Value) -> Step {
@@ -819,7 +828,11 @@ impl Run<'_> {
         input: Value,
         th: &mut Thread,
     ) -> Result<Step, StatesError> {
-        self.event(th, event_name(state.type_name, true), json!({"name": state.name, "input": payload(&input), "inputDetails": {"truncated": false}}));
+        self.event(
+            th,
+            event_name(state.type_name, true),
+            json!({"name": state.name, "input": payload(&input)}),
+        );
         let entered = self.now(th);
         match &state.kind {
             Kind::Pass { result } => {
@@ -1239,7 +1252,11 @@ impl Run<'_> {
             );
         };
         let succeed_event = |run: &Self, th: &mut Thread, v: &Value| {
-            run.event(th, "TaskSucceeded", json!({"resourceType": rt, "resource": rs, "output": payload(v), "outputDetails": {"truncated": false}}));
+            run.event(
+                th,
+                "TaskSucceeded",
+                json!({"resourceType": rt, "resource": rs, "output": payload(v)}),
+            );
         };
 
         // Mocked?

@@ -16,9 +16,8 @@ pub struct HistoryEvent {
     pub timestamp: DateTime<Utc>,
     /// Event type, e.g. `TaskStateEntered`.
     pub event_type: String,
-    /// Name of the details field, e.g. `stateEnteredEventDetails` (None if no details).
-    pub details_key: Option<String>,
-    /// The details.
+    /// The details (stored under the AWS details key, see [`details_key`];
+    /// `inputDetails`/`outputDetails` are added when serializing).
     pub details: Value,
 }
 
@@ -41,8 +40,16 @@ impl HistoryEvent {
             "previousEventId".into(),
             Value::from(self.previous_event_id),
         );
-        if let Some(k) = &self.details_key {
-            m.insert(k.clone(), self.details.clone());
+        if let Some(k) = details_key(&self.event_type) {
+            let mut d = self.details.clone();
+            if let Some(o) = d.as_object_mut() {
+                for (field, flag) in [("input", "inputDetails"), ("output", "outputDetails")] {
+                    if o.contains_key(field) {
+                        o.insert(flag.into(), serde_json::json!({"truncated": false}));
+                    }
+                }
+            }
+            m.insert(k, d);
         }
         Value::Object(m)
     }
@@ -68,16 +75,19 @@ impl HistoryEvent {
             .ok_or("missing type")?
             .to_string();
         let details_key = m.keys().find(|k| k.ends_with("EventDetails")).cloned();
-        let details = match &details_key {
+        let mut details = match &details_key {
             Some(k) => m.remove(k).unwrap_or(Value::Null),
             None => Value::Null,
         };
+        if let Some(o) = details.as_object_mut() {
+            o.shift_remove("inputDetails");
+            o.shift_remove("outputDetails");
+        }
         Ok(HistoryEvent {
             id,
             previous_event_id,
             timestamp,
             event_type,
-            details_key,
             details,
         })
     }
@@ -151,7 +161,6 @@ mod tests {
                 .unwrap()
                 .with_timezone(&Utc),
             event_type: "PassStateEntered".into(),
-            details_key: details_key("PassStateEntered"),
             details: serde_json::json!({"name": "A", "input": "{}"}),
         };
         let s = serde_json::to_string(&e).unwrap();

@@ -113,7 +113,7 @@ async fn jitter_full_stays_within_bounds() {
     .await;
     assert_eq!(e.status(), "SUCCEEDED");
     let el = elapsed(&e);
-    assert!(el >= 0.0 && el <= 30.0, "{el}");
+    assert!((0.0..=30.0).contains(&el), "{el}");
 }
 
 #[tokio::test]

@@ -199,7 +199,7 @@ async fn pause_inside_retry_keeps_counts() {
     let e3 = ex
         .resume_failure(
             snap2,
-            &e2.snapshot().unwrap().task_token().to_string(),
+            e2.snapshot().unwrap().task_token(),
             "Again",
             "no more",
         )
