@@ -32,8 +32,6 @@
 //! tolerance but above the policy's review threshold, and a partial invoice without lines.
 //! Any rejection wins over review.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -292,6 +290,15 @@ fn po_line_of(line: &InvoiceLine) -> u32 {
     line.po_line_no.unwrap_or(line.line_no)
 }
 
+/// Position of PO line `line_no` in `po.lines`: O(1) for the usual 1..n numbering.
+fn po_index(po: &PurchaseOrder, line_no: u32) -> Option<usize> {
+    let guess = (line_no as usize).checked_sub(1)?;
+    match po.lines.get(guess) {
+        Some(l) if l.line_no == line_no => Some(guess),
+        _ => po.lines.iter().position(|l| l.line_no == line_no),
+    }
+}
+
 /// `|actual − expected| ≤ expected × percent / 100`. Symmetric around `expected`.
 fn within(expected: Decimal, actual: Decimal, percent: Decimal) -> bool {
     let diff = match actual.checked_sub(expected) {
@@ -404,15 +411,12 @@ pub fn match_invoice(
     }
 
     // Quantities per PO line: this invoice, earlier billed invoices, receipts.
-    let mut tally: BTreeMap<u32, LineTally> = po
-        .lines
-        .iter()
-        .map(|l| (l.line_no, LineTally::default()))
-        .collect();
+    // Indexed like `po.lines`.
+    let mut tally = vec![LineTally::default(); po.lines.len()];
     let mut items_match = true;
     for line in &invoice.lines {
         let po_line_no = po_line_of(line);
-        match tally.get_mut(&po_line_no) {
+        match po_index(po, po_line_no).and_then(|i| tally.get_mut(i)) {
             Some(t) => t.billed_now = t.billed_now.saturating_add(line.quantity),
             None => {
                 items_match = false;
@@ -443,7 +447,7 @@ pub fn match_invoice(
     for p in &prior {
         previously_invoiced = previously_invoiced.saturating_add(p.subtotal);
         for line in &p.lines {
-            if let Some(t) = tally.get_mut(&po_line_of(line)) {
+            if let Some(t) = po_index(po, po_line_of(line)).and_then(|i| tally.get_mut(i)) {
                 t.billed_before = t.billed_before.saturating_add(line.quantity);
             }
         }
@@ -453,7 +457,7 @@ pub fn match_invoice(
     for r in po_receipts {
         any_receipt = true;
         for rl in &r.lines {
-            if let Some(t) = tally.get_mut(&rl.line_no) {
+            if let Some(t) = po_index(po, rl.line_no).and_then(|i| tally.get_mut(i)) {
                 t.accepted = t.accepted.saturating_add(rl.quantity_accepted);
                 t.received = true;
             }
@@ -491,7 +495,7 @@ pub fn match_invoice(
     // Item by item: prices (per invoice line) and quantities (per PO line).
     let mut expected_partial = Decimal::ZERO;
     for line in &invoice.lines {
-        let Some(po_line) = po.lines.iter().find(|l| l.line_no == po_line_of(line)) else {
+        let Some(po_line) = po_index(po, po_line_of(line)).and_then(|i| po.lines.get(i)) else {
             continue;
         };
         expected_partial =
@@ -552,10 +556,7 @@ pub fn match_invoice(
         });
     }
     let mut receipts_match = !three_way || any_receipt;
-    for po_line in &po.lines {
-        let Some(t) = tally.get(&po_line.line_no) else {
-            continue;
-        };
+    for (po_line, t) in po.lines.iter().zip(&tally) {
         if policy.allow_partial {
             let total_billed = t.billed_before.saturating_add(t.billed_now);
             if t.billed_now > Decimal::ZERO && total_billed > po_line.quantity {
