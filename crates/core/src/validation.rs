@@ -624,12 +624,15 @@ impl ValidationPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ValidationReport {
     pub valid: bool,
+    /// The submitted shape, kept so later steps still name fields as they were submitted.
+    #[serde(default)]
+    pub shape: SubmissionShape,
     pub errors: Vec<FieldError>,
     pub invoice: InvoiceSubmission,
 }
 
 impl ValidationReport {
-    /// The errors as a `DomainError`, or `Ok(())` when valid.
+    /// The normalized submission when valid, else the errors as a `DomainError`.
     pub fn into_result(self) -> Result<InvoiceSubmission, DomainError> {
         if self.valid {
             Ok(self.invoice)
@@ -669,6 +672,7 @@ pub fn validate(
     let (errs, normalized, _) = check(submission, policy, today, terms, Mode::Submit);
     ValidationReport {
         valid: errs.is_empty(),
+        shape: submission.shape,
         errors: errs.0,
         invoice: normalized,
     }
@@ -842,100 +846,7 @@ fn check(
     }
 
     // Lines: every bad field of every line; sums only over fully valid lines.
-    let mut lines = Vec::with_capacity(sub.lines.len().min(MAX_LINES));
-    let mut normalized_lines = sub.lines.clone();
-    let mut lines_ok = true;
-    if sub.lines.len() > policy.max_lines {
-        errs.add(
-            p(Field::Lines),
-            "too_many_lines",
-            format!(
-                "{} has {} lines; at most {} are allowed",
-                p(Field::Lines),
-                sub.lines.len(),
-                policy.max_lines
-            ),
-        );
-        lines_ok = false;
-    } else {
-        let mut seen = HashSet::new();
-        for (i, (l, norm)) in sub
-            .lines
-            .iter()
-            .zip(normalized_lines.iter_mut())
-            .enumerate()
-        {
-            let lp = |f: LineField| shape.line_path(i, f);
-            let mut ok = true;
-            let line_no = l.line_no.unwrap_or(i as u32 + 1);
-            if !seen.insert(line_no) {
-                errs.add(
-                    lp(LineField::LineNo),
-                    "duplicate_line_no",
-                    format!("line number {line_no} appears twice"),
-                );
-                ok = false;
-            }
-            norm.line_no = Some(line_no);
-            let line_description = clean(&l.description);
-            norm.description = line_description.clone();
-            if line_description.is_none() {
-                errs.push(FieldError::required(lp(LineField::Description)));
-                ok = false;
-            }
-            check_len(
-                &lp(LineField::Description),
-                &line_description,
-                MAX_TEXT_LEN,
-                &mut errs,
-            );
-            let quantity = positive(&lp(LineField::Quantity), l.quantity, None, &mut errs);
-            let unit_price = positive(&lp(LineField::UnitPrice), l.unit_price, currency, &mut errs);
-            if let Some(a) = l.amount {
-                ok &= check_scale(&lp(LineField::Amount), a, currency, &mut errs);
-            }
-            let (Some(quantity), Some(unit_price)) = (quantity, unit_price) else {
-                lines_ok = false;
-                continue;
-            };
-            let minor = currency.map_or(2, |c| c.minor_units());
-            let Some(computed) = quantity.checked_mul(unit_price).map(|a| a.round_dp(minor)) else {
-                errs.add(
-                    lp(LineField::Amount),
-                    "overflow",
-                    "quantity × unit price overflows",
-                );
-                lines_ok = false;
-                continue;
-            };
-            if let Some(a) = l.amount {
-                if a != computed {
-                    errs.add(
-                        lp(LineField::Amount),
-                        "amount_mismatch",
-                        format!(
-                            "{} {a} is not quantity × unit price = {computed}",
-                            lp(LineField::Amount)
-                        ),
-                    );
-                    ok = false;
-                }
-            }
-            norm.amount = Some(l.amount.unwrap_or(computed));
-            if ok {
-                lines.push(InvoiceLine {
-                    line_no,
-                    description: line_description.unwrap_or_default(),
-                    quantity,
-                    unit_price,
-                    amount: l.amount.unwrap_or(computed),
-                    po_line_no: l.po_line_no,
-                });
-            } else {
-                lines_ok = false;
-            }
-        }
-    }
+    let (lines, normalized_lines, lines_ok) = check_lines(sub, policy, currency, &mut errs);
 
     // Amounts: the seed's required, positive amount; no more decimals than the currency has.
     let total = match sub.total_amount {
@@ -1108,6 +1019,113 @@ fn check(
     (errs, normalized, checked)
 }
 
+/// Checks every line, returning the valid lines, the normalized inputs (numbered, with
+/// amounts) and whether all lines were valid (only then are sums meaningful).
+fn check_lines(
+    sub: &InvoiceSubmission,
+    policy: &ValidationPolicy,
+    currency: Option<Currency>,
+    errs: &mut FieldErrors,
+) -> (Vec<InvoiceLine>, Vec<InvoiceLineInput>, bool) {
+    let shape = sub.shape;
+    let p = |f: Field| shape.path(f);
+    let mut lines = Vec::with_capacity(sub.lines.len().min(MAX_LINES));
+    let mut normalized_lines = sub.lines.clone();
+    let mut lines_ok = true;
+    if sub.lines.len() > policy.max_lines {
+        errs.add(
+            p(Field::Lines),
+            "too_many_lines",
+            format!(
+                "{} has {} lines; at most {} are allowed",
+                p(Field::Lines),
+                sub.lines.len(),
+                policy.max_lines
+            ),
+        );
+        lines_ok = false;
+    } else {
+        let mut seen = HashSet::new();
+        for (i, (l, norm)) in sub
+            .lines
+            .iter()
+            .zip(normalized_lines.iter_mut())
+            .enumerate()
+        {
+            let lp = |f: LineField| shape.line_path(i, f);
+            let mut ok = true;
+            let line_no = l.line_no.unwrap_or(i as u32 + 1);
+            if !seen.insert(line_no) {
+                errs.add(
+                    lp(LineField::LineNo),
+                    "duplicate_line_no",
+                    format!("line number {line_no} appears twice"),
+                );
+                ok = false;
+            }
+            norm.line_no = Some(line_no);
+            let line_description = clean(&l.description);
+            norm.description = line_description.clone();
+            if line_description.is_none() {
+                errs.push(FieldError::required(lp(LineField::Description)));
+                ok = false;
+            }
+            check_len(
+                &lp(LineField::Description),
+                &line_description,
+                MAX_TEXT_LEN,
+                errs,
+            );
+            let quantity = positive(&lp(LineField::Quantity), l.quantity, None, errs);
+            let unit_price = positive(&lp(LineField::UnitPrice), l.unit_price, currency, errs);
+            if let Some(a) = l.amount {
+                ok &= check_scale(&lp(LineField::Amount), a, currency, errs);
+            }
+            let (Some(quantity), Some(unit_price)) = (quantity, unit_price) else {
+                lines_ok = false;
+                continue;
+            };
+            let minor = currency.map_or(2, |c| c.minor_units());
+            let Some(computed) = quantity.checked_mul(unit_price).map(|a| a.round_dp(minor)) else {
+                errs.add(
+                    lp(LineField::Amount),
+                    "overflow",
+                    "quantity × unit price overflows",
+                );
+                lines_ok = false;
+                continue;
+            };
+            if let Some(a) = l.amount {
+                if a != computed {
+                    errs.add(
+                        lp(LineField::Amount),
+                        "amount_mismatch",
+                        format!(
+                            "{} {a} is not quantity × unit price = {computed}",
+                            lp(LineField::Amount)
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+            norm.amount = Some(l.amount.unwrap_or(computed));
+            if ok {
+                lines.push(InvoiceLine {
+                    line_no,
+                    description: line_description.unwrap_or_default(),
+                    quantity,
+                    unit_price,
+                    amount: l.amount.unwrap_or(computed),
+                    po_line_no: l.po_line_no,
+                });
+            } else {
+                lines_ok = false;
+            }
+        }
+    }
+    (lines, normalized_lines, lines_ok)
+}
+
 /// A required, strictly positive decimal; with a currency, at most its minor units.
 fn positive(
     field: &str,
@@ -1157,8 +1175,12 @@ pub fn build_invoice(
         };
         return Err(DomainError::Invalid(errors));
     }
+    let submission = InvoiceSubmission {
+        shape: report.shape,
+        ..report.invoice.clone()
+    };
     let (errs, _, checked) = check(
-        &report.invoice,
+        &submission,
         &ValidationPolicy::structural(),
         now.date_naive(),
         None,
@@ -1174,7 +1196,7 @@ pub fn build_invoice(
     let submitted_by = match submitted_by.trim() {
         "" => c.submitted_by.clone().ok_or_else(|| {
             DomainError::Invalid(vec![FieldError::required(
-                report.invoice.shape.path(Field::SubmittedBy),
+                report.shape.path(Field::SubmittedBy),
             )])
         })?,
         who => who.to_string(),

@@ -488,6 +488,7 @@ fn build_invoice_refuses_an_invalid_report() {
     // A report claiming validity over a broken submission is re-checked.
     let forged = ValidationReport {
         valid: true,
+        shape: SubmissionShape::Canonical,
         errors: vec![],
         invoice: InvoiceSubmission {
             invoice_number: Some("X".into()),
@@ -515,6 +516,13 @@ fn normalized_report_round_trips_through_json_to_the_next_step() {
     let now = Utc.with_ymd_and_hms(2026, 12, 30, 0, 0, 0).unwrap();
     let inv = build_invoice(&back, "inv-1".into(), "api", now, InvoiceSource::Api).unwrap();
     assert_eq!(inv.total_amount, dec!(1213.80));
+
+    // A seed-shaped report still names seed fields after the round trip.
+    let r = run(&fixture("seed-cli-valid.json"), &no_future_rule(), today());
+    let back: ValidationReport = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+    assert_eq!(back.shape, SubmissionShape::Seed);
+    let err = build_invoice(&back, "inv-1".into(), "", now, InvoiceSource::Api).unwrap_err();
+    assert_eq!(err.field_errors()[0].field, "invoice.submittedBy");
 }
 
 // ---- document shape errors ----
