@@ -2,8 +2,14 @@
 
 use p2p_core::extraction::*;
 
-const TEXTRACT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/textract/");
-const INVOICES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/invoices/");
+const TEXTRACT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/testdata/textract/"
+);
+const INVOICES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/testdata/invoices/"
+);
 
 fn check(name: &str, bytes: &[u8]) -> Result<DocumentKind, DocumentRejection> {
     check_document(name, bytes.len() as u64, bytes, &DocumentPolicy::default())
@@ -22,13 +28,20 @@ fn real_samples_are_accepted() {
     assert_eq!(check("receipt.jpeg", &jpg), Ok(DocumentKind::Jpeg));
     for pdf in ["AmazonWebServices", "QualityHosting", "free_fiber"] {
         let bytes = std::fs::read(format!("{INVOICES}{pdf}.pdf")).unwrap();
-        assert_eq!(check(&format!("{pdf}.pdf"), &bytes), Ok(DocumentKind::Pdf), "{pdf}");
+        assert_eq!(
+            check(&format!("{pdf}.pdf"), &bytes),
+            Ok(DocumentKind::Pdf),
+            "{pdf}"
+        );
     }
     let sample = std::fs::read(format!("{TEXTRACT}textractor_sample-invoice.pdf")).unwrap();
     assert_eq!(check("sample-invoice.pdf", &sample), Ok(DocumentKind::Pdf));
     let tiff = b"II*\x00\x08\x00\x00\x00rest-of-image";
     assert_eq!(check("scan.tif", tiff), Ok(DocumentKind::Tiff));
-    assert_eq!(check("scan.tiff", b"MM\x00*\x00\x00\x00\x08"), Ok(DocumentKind::Tiff));
+    assert_eq!(
+        check("scan.tiff", b"MM\x00*\x00\x00\x00\x08"),
+        Ok(DocumentKind::Tiff)
+    );
 }
 
 #[test]
@@ -40,7 +53,12 @@ fn rejections_have_stable_codes() {
         "empty_file"
     );
     // Size is checked before content: an 11 MiB object need not be downloaded.
-    let too_big = check_document("a.png", 11 * 1024 * 1024, &png[..64], &DocumentPolicy::default());
+    let too_big = check_document(
+        "a.png",
+        11 * 1024 * 1024,
+        &png[..64],
+        &DocumentPolicy::default(),
+    );
     assert!(matches!(
         too_big,
         Err(DocumentRejection::TooLarge { size, max_bytes, .. }) if size == 11 * 1024 * 1024 && max_bytes == 10 * 1024 * 1024
@@ -50,19 +68,46 @@ fn rejections_have_stable_codes() {
         code(check_document("a.png", png.len() as u64, &png, &strict)),
         "too_large"
     );
-    assert_eq!(code(check("invoice.docx", b"PK\x03\x04....")), "unsupported_type");
+    assert_eq!(
+        code(check("invoice.docx", b"PK\x03\x04....")),
+        "unsupported_type"
+    );
     assert_eq!(code(check("invoice", &png)), "unsupported_type");
     assert_eq!(code(check(".png", &png)), "unsupported_type");
-    assert_eq!(code(check("invoice.gif", b"GIF89a....")), "unsupported_type");
+    assert_eq!(
+        code(check("invoice.gif", b"GIF89a....")),
+        "unsupported_type"
+    );
     assert_eq!(code(check("invoice.pdf", &png)), "type_mismatch");
-    assert_eq!(code(check("invoice.png", b"%PDF-1.4\n...%%EOF")), "type_mismatch");
-    assert_eq!(code(check("invoice.pdf", b"just some text")), "type_mismatch");
-    assert_eq!(code(check("invoice.pdf", b"PK\x03\x04zip")), "type_mismatch");
-    assert_eq!(code(check("invoice.tiff", b"II+\x00bigtiff")), "type_mismatch");
-    assert_eq!(code(check("invoice.pdf", b"\x7fELF\x02\x01\x01")), "executable");
+    assert_eq!(
+        code(check("invoice.png", b"%PDF-1.4\n...%%EOF")),
+        "type_mismatch"
+    );
+    assert_eq!(
+        code(check("invoice.pdf", b"just some text")),
+        "type_mismatch"
+    );
+    assert_eq!(
+        code(check("invoice.pdf", b"PK\x03\x04zip")),
+        "type_mismatch"
+    );
+    assert_eq!(
+        code(check("invoice.tiff", b"II+\x00bigtiff")),
+        "type_mismatch"
+    );
+    assert_eq!(
+        code(check("invoice.pdf", b"\x7fELF\x02\x01\x01")),
+        "executable"
+    );
     assert_eq!(code(check("invoice.png", b"MZ\x90\x00")), "executable");
-    assert_eq!(code(check("invoice.jpg", b"#!/bin/sh\nrm -rf /")), "executable");
-    assert_eq!(code(check("invoice.pdf", b"\xcf\xfa\xed\xfe")), "executable");
+    assert_eq!(
+        code(check("invoice.jpg", b"#!/bin/sh\nrm -rf /")),
+        "executable"
+    );
+    assert_eq!(
+        code(check("invoice.pdf", b"\xcf\xfa\xed\xfe")),
+        "executable"
+    );
 
     let json = serde_json::to_value(check("invoice.pdf", b"\x7fELF").unwrap_err()).unwrap();
     assert_eq!(json["code"], "executable");
@@ -79,16 +124,27 @@ fn encrypted_and_truncated_pdfs() {
     // The same PDF with an /Encrypt entry in its trailer.
     let mut encrypted = bytes.clone();
     let at = encrypted.len() - 200;
-    encrypted.splice(at..at, b"\ntrailer\n<< /Size 10 /Root 1 0 R /Encrypt 9 0 R >>\n".iter().copied());
+    encrypted.splice(
+        at..at,
+        b"\ntrailer\n<< /Size 10 /Root 1 0 R /Encrypt 9 0 R >>\n"
+            .iter()
+            .copied(),
+    );
     assert_eq!(code(check("q.pdf", &encrypted)), "encrypted_pdf");
-    let inline = b"%PDF-1.7\n1 0 obj\n<< /Type /XRef /Encrypt << /Filter /Standard /V 2 >> >>\n%%EOF\n";
+    let inline =
+        b"%PDF-1.7\n1 0 obj\n<< /Type /XRef /Encrypt << /Filter /Standard /V 2 >> >>\n%%EOF\n";
     assert_eq!(code(check("q.pdf", inline)), "encrypted_pdf");
     // Truncated: the whole (short) file was passed and it has no %%EOF.
     let truncated = &bytes[..bytes.len() / 2];
     assert_eq!(code(check("q.pdf", truncated)), "corrupt_pdf");
     // Only a prefix was passed: the EOF check is skipped, the type check still runs.
     assert_eq!(
-        check_document("q.pdf", bytes.len() as u64, truncated, &DocumentPolicy::default()),
+        check_document(
+            "q.pdf",
+            bytes.len() as u64,
+            truncated,
+            &DocumentPolicy::default()
+        ),
         Ok(DocumentKind::Pdf)
     );
 }

@@ -9,7 +9,10 @@ use rust_decimal_macros::dec;
 use serde_json::Value;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/extraction/");
-const EXPECTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/invoices/");
+const EXPECTED: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/testdata/invoices/"
+);
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{FIXTURES}{name}.txt")).unwrap()
@@ -40,7 +43,11 @@ fn assert_agrees(name: &str, d: &InvoiceDraft) {
     );
     // The expected JSON's amounts are exact numbers (arbitrary_precision), read as Decimal.
     let amount: Decimal = serde_json::from_value(e["amount"].clone()).unwrap();
-    assert_eq!(d.total.as_ref().map(|f| f.value), Some(amount), "{name}: total");
+    assert_eq!(
+        d.total.as_ref().map(|f| f.value),
+        Some(amount),
+        "{name}: total"
+    );
     assert_eq!(
         d.currency.as_ref().map(|f| f.value.code().to_string()),
         e["currency"].as_str().map(str::to_string),
@@ -152,7 +159,9 @@ fn label_rules_survive_other_whitespace() {
 
 #[test]
 fn a_field_label_at_the_end_of_a_line_takes_the_next_line() {
-    let d = draft_from_text("Invoice Number:\n  A-1001\nInvoice Date:\n\n2021-02-03\nTotal: EUR 1.234,50\n");
+    let d = draft_from_text(
+        "Invoice Number:\n  A-1001\nInvoice Date:\n\n2021-02-03\nTotal: EUR 1.234,50\n",
+    );
     assert_eq!(d.invoice_number.unwrap().value, "A-1001");
     assert_eq!(
         d.invoice_date.unwrap().value,

@@ -6,7 +6,10 @@ use p2p_core::money::Currency;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/textract/");
+const DATA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/testdata/textract/"
+);
 
 fn read(name: &str) -> Vec<u8> {
     std::fs::read(format!("{DATA}{name}")).unwrap()
@@ -84,7 +87,12 @@ fn amazon_sample_invoice() {
     assert_eq!(d.lines_total(), Some(dec!(6169.40)));
 
     let decision = review(&d, &ReviewPolicy::default());
-    assert_eq!(decision.status, ReviewStatus::ReadyForMatching, "{:?}", decision.reasons);
+    assert_eq!(
+        decision.status,
+        ReviewStatus::ReadyForMatching,
+        "{:?}",
+        decision.reasons
+    );
     assert!(!decision.needs_review);
     assert!(decision.average_confidence.unwrap() > dec!(95));
 
@@ -177,10 +185,18 @@ fn receipt_totals_items_and_us_date() {
     assert_eq!(d.line_items.len(), 4);
     // "$899.99 S": the receipt's tax flag is not part of the amount.
     assert_eq!(d.line_items[0].amount, Some(dec!(899.99)));
-    assert_eq!(d.line_items[0].description.as_deref(), Some("LG FLATSCREEN 65"));
+    assert_eq!(
+        d.line_items[0].description.as_deref(),
+        Some("LG FLATSCREEN 65")
+    );
     assert_eq!(d.lines_total(), Some(dec!(1699.96)));
     let decision = review(&d, &ReviewPolicy::default());
-    assert_eq!(decision.status, ReviewStatus::ReadyForMatching, "{:?}", decision.reasons);
+    assert_eq!(
+        decision.status,
+        ReviewStatus::ReadyForMatching,
+        "{:?}",
+        decision.reasons
+    );
 }
 
 #[test]
@@ -239,7 +255,8 @@ fn no_summary_fields_still_yields_line_items() {
 
 #[test]
 fn async_in_progress_and_failed_jobs_are_typed() {
-    let in_progress = ExpenseResponse::from_slice(&read("trp_test-inprogress-response.json")).unwrap();
+    let in_progress =
+        ExpenseResponse::from_slice(&read("trp_test-inprogress-response.json")).unwrap();
     assert_eq!(in_progress.job_status, Some(JobStatus::InProgress));
     let err = draft_from_expense(&[in_progress]).unwrap_err();
     assert_eq!(err, ExpenseJobError::InProgress);
@@ -254,7 +271,10 @@ fn async_in_progress_and_failed_jobs_are_typed() {
         }
     );
     assert!(!err.is_retryable());
-    assert_eq!(draft_from_expense(&[]).unwrap_err(), ExpenseJobError::NoResponse);
+    assert_eq!(
+        draft_from_expense(&[]).unwrap_err(),
+        ExpenseJobError::NoResponse
+    );
 }
 
 #[test]
@@ -280,7 +300,8 @@ fn paginated_async_results_merge_like_one_response() {
 #[test]
 fn analyze_document_fallback_maps_forms_and_tables() {
     let resp =
-        DocumentResponse::from_slice(&read("textractor_analyzedocument_sample-invoice.json")).unwrap();
+        DocumentResponse::from_slice(&read("textractor_analyzedocument_sample-invoice.json"))
+            .unwrap();
     let d = draft_from_document(&[resp]);
     assert_eq!(d.source, DraftSource::AnalyzeDocument);
     assert_eq!(d.invoice_number.as_ref().unwrap().value, "INV-3337");
@@ -293,7 +314,10 @@ fn analyze_document_fallback_maps_forms_and_tables() {
     assert_eq!(d.currency.as_ref().unwrap().value, Currency::USD);
     // "Invoice Number" is read as a key-value pair (95.56) and as a table cell pair
     // (93.55 / 93.90): agreeing readings keep the lowest.
-    assert_eq!(d.invoice_number.as_ref().unwrap().confidence, dec!(93.5546875));
+    assert_eq!(
+        d.invoice_number.as_ref().unwrap().confidence,
+        dec!(93.5546875)
+    );
     assert_eq!(d.line_items.len(), 1);
     let line = &d.line_items[0];
     assert_eq!(
@@ -305,7 +329,12 @@ fn analyze_document_fallback_maps_forms_and_tables() {
     assert_eq!(line.amount, Some(dec!(85.00)));
     // No vendor name or tax id in the form, but the order number satisfies "vendor or PO".
     let decision = review(&d, &ReviewPolicy::default());
-    assert_eq!(decision.status, ReviewStatus::ReadyForMatching, "{:?}", decision.reasons);
+    assert_eq!(
+        decision.status,
+        ReviewStatus::ReadyForMatching,
+        "{:?}",
+        decision.reasons
+    );
 
     // An expense draft with nothing useful is completed from this one.
     let mut empty = InvoiceDraft::empty(DraftSource::AnalyzeExpense);

@@ -34,7 +34,7 @@ fn amounts_as_printed_on_invoices() {
         ("GBP 99", dec!(99), cur("GBP")),
         ("£1,250.00", dec!(1250.00), cur("GBP")),
         ("¥12,000", dec!(12000), cur("JPY")),
-        ("₹1,50,000.00", dec!(150000.00), cur("INR")).clone(),
+        ("₹1,500.00", dec!(1500.00), cur("INR")),
         ("CA$ 15.00", dec!(15.00), cur("CAD")),
         ("US$15.00", dec!(15.00), cur("USD")),
         ("0.00", dec!(0.00), None),
@@ -47,11 +47,6 @@ fn amounts_as_printed_on_invoices() {
         ("  $ 12.5  ", dec!(12.5), cur("USD")),
     ];
     for (raw, value, currency) in cases {
-        // Indian lakh grouping (1,50,000) is not a thousands grouping: expect a typed error.
-        if raw.starts_with('₹') {
-            assert!(parse_amount(raw).is_err(), "{raw}");
-            continue;
-        }
         let parsed = parse_amount(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
         assert_eq!(parsed.value, *value, "{raw}");
         assert_eq!(parsed.currency, *currency, "{raw}");
@@ -62,8 +57,14 @@ fn amounts_as_printed_on_invoices() {
 fn garbage_amounts_are_typed_errors() {
     assert_eq!(parse_amount(""), Err(AmountError::Empty));
     assert_eq!(parse_amount("   "), Err(AmountError::Empty));
-    assert!(matches!(parse_amount("N/A"), Err(AmountError::NoDigits { .. })));
-    assert!(matches!(parse_amount("$"), Err(AmountError::NoDigits { .. })));
+    assert!(matches!(
+        parse_amount("N/A"),
+        Err(AmountError::NoDigits { .. })
+    ));
+    assert!(matches!(
+        parse_amount("$"),
+        Err(AmountError::NoDigits { .. })
+    ));
     for raw in [
         "/6.50",
         "12,34,56",
@@ -80,6 +81,8 @@ fn garbage_amounts_are_typed_errors() {
         "1e10",
         "0x1F",
         "12:30",
+        // Indian lakh grouping is not supported: a typed error rather than a wrong number.
+        "₹1,50,000.00",
     ] {
         let r = parse_amount(raw);
         assert!(r.is_err(), "{raw} parsed as {r:?}");
@@ -163,7 +166,11 @@ fn dates_as_printed_on_invoices() {
         ("29 Feb 2020", d(2020, 2, 29)),
     ];
     for (raw, expected) in cases {
-        assert_eq!(parse_date(raw).unwrap_or_else(|e| panic!("{raw}: {e}")), *expected, "{raw}");
+        assert_eq!(
+            parse_date(raw).unwrap_or_else(|e| panic!("{raw}: {e}")),
+            *expected,
+            "{raw}"
+        );
     }
 }
 
@@ -184,8 +191,14 @@ fn ambiguous_numeric_dates_follow_the_documented_rule() {
     // '.' is the European separator: day first.
     assert_eq!(parse_date("03.04.2021").unwrap(), d(2021, 4, 3));
     // The currency picks the order.
-    assert_eq!(DateOrder::for_currency(Some(Currency::USD)), DateOrder::MonthFirst);
-    assert_eq!(DateOrder::for_currency(Some(Currency::EUR)), DateOrder::DayFirst);
+    assert_eq!(
+        DateOrder::for_currency(Some(Currency::USD)),
+        DateOrder::MonthFirst
+    );
+    assert_eq!(
+        DateOrder::for_currency(Some(Currency::EUR)),
+        DateOrder::DayFirst
+    );
     assert_eq!(DateOrder::for_currency(None), DateOrder::MonthFirst);
 }
 
@@ -208,13 +221,20 @@ fn garbage_dates_are_typed_errors() {
         "12345678",
         "0/0/0",
     ] {
-        assert!(parse_date(raw).is_err(), "{raw} parsed as {:?}", parse_date(raw));
+        assert!(
+            parse_date(raw).is_err(),
+            "{raw} parsed as {:?}",
+            parse_date(raw)
+        );
     }
     assert!(matches!(
         parse_date("31 February 2021"),
         Err(DateError::InvalidDate { .. })
     ));
-    assert!(matches!(parse_date("soon"), Err(DateError::Unrecognized { .. })));
+    assert!(matches!(
+        parse_date("soon"),
+        Err(DateError::Unrecognized { .. })
+    ));
     assert!(matches!(
         parse_date(&"1".repeat(100)),
         Err(DateError::TooLong { .. })

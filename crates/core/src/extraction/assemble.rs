@@ -71,8 +71,7 @@ fn group<T: PartialEq + Clone>(readings: Vec<(T, &Candidate)>) -> Vec<Group<T>> 
         match groups.iter_mut().find(|g| g.value == value) {
             Some(g) => {
                 g.lowest = g.lowest.min(c.confidence);
-                if (c.rank, std::cmp::Reverse(c.confidence)) < (g.rank, std::cmp::Reverse(g.best))
-                {
+                if (c.rank, std::cmp::Reverse(c.confidence)) < (g.rank, std::cmp::Reverse(g.best)) {
                     g.raw.clone_from(&c.raw);
                     g.page = c.page;
                     g.best = c.confidence;
@@ -90,7 +89,7 @@ fn group<T: PartialEq + Clone>(readings: Vec<(T, &Candidate)>) -> Vec<Group<T>> 
         }
     }
     // Best first; a stable sort keeps document order among equals.
-    groups.sort_by(|a, b| b.key().cmp(&a.key()));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.key()));
     groups
 }
 
@@ -190,7 +189,11 @@ impl DraftBuilder {
         chosen
     }
 
-    fn date_field(&mut self, field: DraftField, order: DateOrder) -> Option<ExtractedField<NaiveDate>> {
+    fn date_field(
+        &mut self,
+        field: DraftField,
+        order: DateOrder,
+    ) -> Option<ExtractedField<NaiveDate>> {
         let mut readings = Vec::new();
         let mut failures = Vec::new();
         for c in self.of(field) {
@@ -219,7 +222,12 @@ impl DraftBuilder {
         }
         let groups = group(readings);
         for (raw, message) in failures {
-            self.warn(field.as_str(), WarningKind::UnparseableAmount, &raw, message);
+            self.warn(
+                field.as_str(),
+                WarningKind::UnparseableAmount,
+                &raw,
+                message,
+            );
         }
         groups
     }
@@ -251,12 +259,15 @@ impl DraftBuilder {
             }
         }
         if readings.is_empty() {
-            return self.currency_hint.as_ref().map(|(c, raw, conf)| ExtractedField {
-                value: *c,
-                raw_text: raw.clone(),
-                confidence: *conf,
-                page: 1,
-            });
+            return self
+                .currency_hint
+                .as_ref()
+                .map(|(c, raw, conf)| ExtractedField {
+                    value: *c,
+                    raw_text: raw.clone(),
+                    confidence: *conf,
+                    page: 1,
+                });
         }
         let mut votes: HashMap<Currency, usize> = HashMap::new();
         for (c, _) in &readings {
@@ -335,7 +346,11 @@ impl DraftBuilder {
             let mut ordered = dues.clone();
             let first = ordered.remove(i);
             ordered.insert(0, first);
-            self.conflict(DraftField::AmountDue, &ordered, Some(dues[i].value) == total_value);
+            self.conflict(
+                DraftField::AmountDue,
+                &ordered,
+                Some(dues[i].value) == total_value,
+            );
         }
 
         draft.pages = self
@@ -352,9 +367,9 @@ fn lines_total(lines: &[ExtractedLine]) -> Option<Decimal> {
     if lines.is_empty() {
         return None;
     }
-    lines
-        .iter()
-        .try_fold(Decimal::ZERO, |acc, l| l.amount.and_then(|a| acc.checked_add(a)))
+    lines.iter().try_fold(Decimal::ZERO, |acc, l| {
+        l.amount.and_then(|a| acc.checked_add(a))
+    })
 }
 
 /// Picks one value per amount field. Score: +2 when subtotal + tax = total, +1 when the

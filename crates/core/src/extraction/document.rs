@@ -34,17 +34,52 @@ pub(crate) fn field_for_label(folded: &str) -> Option<DraftField> {
         "invoice number" | "invoice no" | "invoice #" | "invoice nr" | "invoice id"
         | "invoice num" | "inv no" | "inv #" | "invoice" | "bill number" | "bill no"
         | "receipt number" | "receipt no" | "rechnungsnr" | "rechnungsnummer" | "rechnung nr"
-        | "facture n°" | "numéro de facture" | "n° de facture" | "no de facture" => InvoiceNumber,
-        "order number" | "order no" | "order #" | "po" | "po number" | "po no" | "po #"
-        | "p o" | "p o #" | "p o number" | "purchase order" | "purchase order number"
-        | "purchase order no" | "customer po" | "your order" | "bestellnummer"
-        | "bestellung" | "bon de commande" => PoNumber,
-        "invoice date" | "date" | "date of issue" | "issue date" | "issued" | "bill date"
-        | "billing date" | "rechnungsdatum" | "datum" | "date de facture"
-        | "date de facturation" | "date d émission" => InvoiceDate,
-        "due date" | "payment due" | "payment due date" | "due" | "due by" | "pay by"
-        | "payment due by" | "fällig" | "fällig am" | "zahlungsziel" | "date d échéance"
-        | "échéance" | "date limite de paiement" => DueDate,
+        | "facture n°" | "numéro de facture" | "n° de facture" | "no de facture" => {
+            InvoiceNumber
+        }
+        "order number"
+        | "order no"
+        | "order #"
+        | "po"
+        | "po number"
+        | "po no"
+        | "po #"
+        | "p o"
+        | "p o #"
+        | "p o number"
+        | "purchase order"
+        | "purchase order number"
+        | "purchase order no"
+        | "customer po"
+        | "your order"
+        | "bestellnummer"
+        | "bestellung"
+        | "bon de commande" => PoNumber,
+        "invoice date"
+        | "date"
+        | "date of issue"
+        | "issue date"
+        | "issued"
+        | "bill date"
+        | "billing date"
+        | "rechnungsdatum"
+        | "datum"
+        | "date de facture"
+        | "date de facturation"
+        | "date d émission" => InvoiceDate,
+        "due date"
+        | "payment due"
+        | "payment due date"
+        | "due"
+        | "due by"
+        | "pay by"
+        | "payment due by"
+        | "fällig"
+        | "fällig am"
+        | "zahlungsziel"
+        | "date d échéance"
+        | "échéance"
+        | "date limite de paiement" => DueDate,
         "payment terms" | "terms" | "zahlungsbedingungen" | "conditions de paiement" => {
             PaymentTerms
         }
@@ -58,9 +93,20 @@ pub(crate) fn field_for_label(folded: &str) -> Option<DraftField> {
         | "montant ttc" | "total facture" => Total,
         "amount due" | "balance due" | "amount payable" | "balance" | "zu zahlen"
         | "zahlbetrag" | "somme à payer" | "net à payer" => AmountDue,
-        "vat id" | "vat number" | "vat no" | "vat reg no" | "vat registration number"
-        | "tax id" | "ustid" | "ust id" | "ust idnr" | "n° de tva" | "tva intracommunautaire"
-        | "abn" | "gst number" | "gst no" => VendorTaxId,
+        "vat id"
+        | "vat number"
+        | "vat no"
+        | "vat reg no"
+        | "vat registration number"
+        | "tax id"
+        | "ustid"
+        | "ust id"
+        | "ust idnr"
+        | "n° de tva"
+        | "tva intracommunautaire"
+        | "abn"
+        | "gst number"
+        | "gst no" => VendorTaxId,
         // Not "From:": its value is the whole address block.
         "vendor" | "vendor name" | "supplier" | "sold by" | "lieferant" | "fournisseur" => {
             VendorName
@@ -90,8 +136,8 @@ fn column_for_header(folded: &str) -> Option<Column> {
         | "anzahl" | "quantité" | "qté" => Quantity,
         "unit price" | "rate" | "price" | "rate price" | "unit cost" | "price each"
         | "einzelpreis" | "preis" | "vk preis" | "prix unitaire" => UnitPrice,
-        "amount" | "total" | "line total" | "sub total" | "subtotal" | "net amount"
-        | "betrag" | "gesamt" | "zeilenbetrag" | "montant" | "total ht" => Amount,
+        "amount" | "total" | "line total" | "sub total" | "subtotal" | "net amount" | "betrag"
+        | "gesamt" | "zeilenbetrag" | "montant" | "total ht" => Amount,
         "code" | "product code" | "item code" | "sku" | "item #" | "part number" | "part no"
         | "artikelnr" | "référence" => ProductCode,
         _ => return None,
@@ -170,7 +216,11 @@ fn table(index: &Index<'_>, table: &Block, b: &mut DraftBuilder) {
         .filter(|c| c.block_type == Some(BlockType::Cell))
         .collect();
     let page = table.page.unwrap_or(1);
-    let max_col = cells.iter().filter_map(|c| c.column_index).max().unwrap_or(0);
+    let max_col = cells
+        .iter()
+        .filter_map(|c| c.column_index)
+        .max()
+        .unwrap_or(0);
     let header_row = if cells.iter().any(|c| c.has_entity("COLUMN_HEADER")) {
         cells
             .iter()
@@ -293,7 +343,11 @@ fn line_table(
                         true
                     }
                     Err(e) => {
-                        let name = if *col == Column::Amount { "amount" } else { "unit_price" };
+                        let name = if *col == Column::Amount {
+                            "amount"
+                        } else {
+                            "unit_price"
+                        };
                         warn(name, WarningKind::UnparseableAmount, e.to_string());
                         false
                     }

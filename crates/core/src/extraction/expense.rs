@@ -103,7 +103,8 @@ pub fn draft_from_expense(responses: &[ExpenseResponse]) -> Result<InvoiceDraft,
             for g in &doc.line_item_groups {
                 for item in &g.line_items {
                     let index = b.lines.len();
-                    if let Some(line) = line_item(&item.line_item_expense_fields, index, &mut b.warnings)
+                    if let Some(line) =
+                        line_item(&item.line_item_expense_fields, index, &mut b.warnings)
                     {
                         b.lines.push(line);
                     }
@@ -165,7 +166,12 @@ fn line_item<'a>(
             Some(q)
         }
         Err(e) => {
-            warn("quantity", WarningKind::UnparseableQuantity, f.value_text(), e.to_string());
+            warn(
+                "quantity",
+                WarningKind::UnparseableQuantity,
+                f.value_text(),
+                e.to_string(),
+            );
             None
         }
     });
@@ -175,7 +181,12 @@ fn line_item<'a>(
             Some(a.value)
         }
         Err(e) => {
-            warn(name, WarningKind::UnparseableAmount, f.value_text(), e.to_string());
+            warn(
+                name,
+                WarningKind::UnparseableAmount,
+                f.value_text(),
+                e.to_string(),
+            );
             None
         }
     };

@@ -27,8 +27,8 @@ mod expense;
 mod precheck;
 mod review;
 mod submission;
-pub mod textract;
 mod text;
+pub mod textract;
 pub mod values;
 
 use std::fmt;
@@ -50,8 +50,8 @@ pub use submission::{to_submission, InvoiceSubmission, SubmissionLine};
 pub use text::{draft_from_text, draft_from_text_with, TEXT_LAYER_CONFIDENCE};
 pub use textract::{DocumentResponse, ExpenseResponse, JobStatus, ResponseError};
 pub use values::{
-    detect_currency, parse_amount, parse_date, parse_date_with, parse_line_amount,
-    parse_quantity, AmountError, DateError, DateOrder, ParsedAmount,
+    detect_currency, parse_amount, parse_date, parse_date_with, parse_line_amount, parse_quantity,
+    AmountError, DateError, DateOrder, ParsedAmount,
 };
 
 /// The summary fields of an invoice draft.
@@ -320,9 +320,9 @@ impl InvoiceDraft {
         if self.line_items.is_empty() {
             return None;
         }
-        self.line_items
-            .iter()
-            .try_fold(Decimal::ZERO, |acc, l| l.amount.and_then(|a| acc.checked_add(a)))
+        self.line_items.iter().try_fold(Decimal::ZERO, |acc, l| {
+            l.amount.and_then(|a| acc.checked_add(a))
+        })
     }
 
     /// Completes this draft with the fields (and, if it has none, the line items) of

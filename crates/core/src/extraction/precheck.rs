@@ -70,7 +70,10 @@ pub enum DocumentRejection {
         max_bytes: u64,
     },
     #[error("{file_name}: unsupported file type `{extension}` (accepted: pdf, png, jpg, jpeg, tif, tiff)")]
-    UnsupportedType { file_name: String, extension: String },
+    UnsupportedType {
+        file_name: String,
+        extension: String,
+    },
     #[error("{file_name}: the extension says {extension} but the content is {detected}")]
     TypeMismatch {
         file_name: String,
@@ -121,7 +124,10 @@ fn sniff(bytes: &[u8]) -> Sniffed {
         (b"\xfe\xed\xfa\xcf", Sniffed::Executable("Mach-O")),
         (b"\xce\xfa\xed\xfe", Sniffed::Executable("Mach-O")),
         (b"\xcf\xfa\xed\xfe", Sniffed::Executable("Mach-O")),
-        (b"\xca\xfe\xba\xbe", Sniffed::Executable("Mach-O universal or Java class")),
+        (
+            b"\xca\xfe\xba\xbe",
+            Sniffed::Executable("Mach-O universal or Java class"),
+        ),
         (b"\x00asm", Sniffed::Executable("WebAssembly")),
         (b"II+\x00", Sniffed::Other("BigTIFF")),
         (b"PK\x03\x04", Sniffed::Other("ZIP")),

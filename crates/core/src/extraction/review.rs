@@ -109,9 +109,15 @@ pub enum ReviewReason {
         expected: Decimal,
     },
     /// A value was printed but could not be read.
-    UnreadableValue { field: String, raw_text: String },
+    UnreadableValue {
+        field: String,
+        raw_text: String,
+    },
     /// Several values and nothing but confidence to choose between them.
-    ConflictingValues { field: DraftField, raw_text: String },
+    ConflictingValues {
+        field: DraftField,
+        raw_text: String,
+    },
 }
 
 impl ReviewReason {
@@ -132,7 +138,13 @@ impl ReviewReason {
     pub fn message(&self) -> String {
         match self {
             ReviewReason::MissingField { any_of } => {
-                format!("{} was not found", RequiredField { any_of: any_of.clone() }.label())
+                format!(
+                    "{} was not found",
+                    RequiredField {
+                        any_of: any_of.clone()
+                    }
+                    .label()
+                )
             }
             ReviewReason::LowFieldConfidence {
                 field,
@@ -162,9 +174,9 @@ impl ReviewReason {
             ReviewReason::UnreadableValue { field, raw_text } => {
                 format!("{field}: `{raw_text}` could not be read")
             }
-            ReviewReason::ConflictingValues { field, raw_text } => format!(
-                "{field} has competing values; `{raw_text}` was chosen by confidence alone"
-            ),
+            ReviewReason::ConflictingValues { field, raw_text } => {
+                format!("{field} has competing values; `{raw_text}` was chosen by confidence alone")
+            }
         }
     }
 }

@@ -45,9 +45,11 @@ pub struct InvoiceSubmission {
 /// Days in payment terms such as `30 days`, `Net 30`, `14 Tage netto`, `30 jours`.
 pub fn payment_terms_days(terms: &str) -> Option<u64> {
     let lower = terms.to_lowercase();
-    let has_unit = ["day", "net", "tage", "jours", "días", "dias", "giorni", "dagen"]
-        .iter()
-        .any(|u| lower.contains(u));
+    let has_unit = [
+        "day", "net", "tage", "jours", "días", "dias", "giorni", "dagen",
+    ]
+    .iter()
+    .any(|u| lower.contains(u));
     if !has_unit {
         return None;
     }
@@ -72,7 +74,11 @@ pub fn payment_terms_days(terms: &str) -> Option<u64> {
 /// - total: TOTAL, else AMOUNT_DUE, else subtotal + tax; subtotal: SUBTOTAL, else the sum
 ///   of the lines, else total - tax; tax: TAX, else total - subtotal;
 /// - due date: DUE_DATE, else invoice date + the days of the payment terms.
-pub fn to_submission(draft: &InvoiceDraft, vendor_id: &str, po_id: Option<&str>) -> InvoiceSubmission {
+pub fn to_submission(
+    draft: &InvoiceDraft,
+    vendor_id: &str,
+    po_id: Option<&str>,
+) -> InvoiceSubmission {
     let total_in = draft
         .total
         .as_ref()
@@ -87,9 +93,11 @@ pub fn to_submission(draft: &InvoiceDraft, vendor_id: &str, po_id: Option<&str>)
         .filter_map(|(i, l)| {
             let (quantity, unit_price, amount) = match (l.quantity, l.unit_price, l.amount) {
                 (Some(q), Some(p), Some(a)) => (q, p, a),
-                (Some(q), None, Some(a)) if !q.is_zero() => {
-                    (q, a.checked_div(q)?.round_dp(DERIVED_PRICE_DP).normalize(), a)
-                }
+                (Some(q), None, Some(a)) if !q.is_zero() => (
+                    q,
+                    a.checked_div(q)?.round_dp(DERIVED_PRICE_DP).normalize(),
+                    a,
+                ),
                 (None, Some(p), Some(a)) if !p.is_zero() && (a % p).is_zero() => (a / p, p, a),
                 (_, None, Some(a)) | (None, Some(_), Some(a)) => (Decimal::ONE, a, a),
                 (q, Some(p), None) => {

@@ -11,13 +11,13 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use rust_decimal::Decimal;
 
 use super::assemble::DraftBuilder;
 use super::values::{parse_amount, parse_date};
-use crate::money::Currency;
 use super::{DraftField, DraftSource, InvoiceDraft};
+use crate::money::Currency;
 
 /// 80: above the default field minimum (70) and below the default average minimum (85), so
 /// under the default [`super::ReviewPolicy`] a text-layer draft always gets a human look.
@@ -95,18 +95,25 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         .iter()
         .filter_map(|(field, kind, rank, pattern)| {
             // The patterns are constants; a typo would drop the rule, and the tests see it.
-            Regex::new(&format!("(?i){pattern}")).ok().map(|label| Rule {
-                field: *field,
-                kind: *kind,
-                rank: *rank,
-                label,
-            })
+            Regex::new(&format!("(?i){pattern}"))
+                .ok()
+                .map(|label| Rule {
+                    field: *field,
+                    kind: *kind,
+                    rank: *rank,
+                    label,
+                })
         })
         .collect()
 });
 
+/// All labels at once: one pass tells which rules can match a line (most lines match none).
+static LABELS: LazyLock<Option<RegexSet>> =
+    LazyLock::new(|| RegexSet::new(RULES.iter().map(|r| r.label.as_str())).ok());
+
 static ID: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"^[\s:#.°]*(?:(?i:n[o°])\.?\s*)?([A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[0-9])").ok()
+    Regex::new(r"^[\s:#.°]*(?:(?i:n[o°])\.?\s*)?([A-Za-z0-9][A-Za-z0-9\-/_.]*[A-Za-z0-9]|[0-9])")
+        .ok()
 });
 
 static DATE: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -155,7 +162,10 @@ pub fn draft_from_text_with(text: &str, confidence: Decimal) -> InvoiceDraft {
         let page_no = page_index as u32 + 1;
         let lines: Vec<&str> = page.lines().collect();
         for (i, line) in lines.iter().enumerate() {
-            let next_line = lines[i + 1..].iter().find(|l| !l.trim().is_empty()).copied();
+            let next_line = lines[i + 1..]
+                .iter()
+                .find(|l| !l.trim().is_empty())
+                .copied();
             read_line(line, next_line, page_no, confidence, &mut b);
         }
     }
@@ -165,9 +175,16 @@ pub fn draft_from_text_with(text: &str, confidence: Decimal) -> InvoiceDraft {
 fn read_line(line: &str, next: Option<&str>, page: u32, confidence: Decimal, b: &mut DraftBuilder) {
     // Accepted label matches: (start, end, rule).
     let mut found: Vec<(usize, usize, &Rule)> = Vec::new();
-    for rule in RULES.iter() {
+    let candidates: Vec<usize> = match LABELS.as_ref() {
+        Some(set) => set.matches(line).into_iter().collect(),
+        None => (0..RULES.len()).collect(),
+    };
+    for rule in candidates.into_iter().filter_map(|i| RULES.get(i)) {
         for m in rule.label.find_iter(line) {
-            if found.iter().all(|(s, e, _)| m.end() <= *s || m.start() >= *e) {
+            if found
+                .iter()
+                .all(|(s, e, _)| m.end() <= *s || m.start() >= *e)
+            {
                 found.push((m.start(), m.end(), rule));
             }
         }
@@ -179,7 +196,12 @@ fn read_line(line: &str, next: Option<&str>, page: u32, confidence: Decimal, b: 
     for (i, (_, end, rule)) in found.iter().enumerate() {
         let stop = found.get(i + 1).map_or(line.len(), |(s, _, _)| *s);
         let value = &line[*end..stop];
-        let at_line_end = stop == line.len() && value.trim().is_empty();
+        let at_line_end = stop == line.len()
+            && value
+                .trim_matches(|c: char| {
+                    c.is_whitespace() || matches!(c, ':' | '#' | '.' | '°' | '-')
+                })
+                .is_empty();
         let fallback = if at_line_end { next } else { None };
         match rule.kind {
             ValueKind::Id => {
@@ -225,12 +247,7 @@ fn read_line(line: &str, next: Option<&str>, page: u32, confidence: Decimal, b: 
 /// The text up to the first column gap (two or more spaces), without leading `:`.
 fn first_column(value: &str) -> String {
     let trimmed = value.trim_start_matches([':', ' ', '\t', '.']);
-    trimmed
-        .split("  ")
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_string()
+    trimmed.split("  ").next().unwrap_or("").trim().to_string()
 }
 
 /// An identifier with at least one digit, and the text after it.
@@ -275,7 +292,8 @@ fn find_amount(value: &str) -> Option<String> {
         let before = value[..num.start()].chars().next_back();
         let after = value[num.end()..].chars().next();
         let glued = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
-        let is_currency = |c: &&str| c.chars().count() == 1 || *c == "US$" || Currency::parse(c).is_ok();
+        let is_currency =
+            |c: &&str| c.chars().count() == 1 || *c == "US$" || Currency::parse(c).is_ok();
         let pre = caps.name("pre").map(|m| m.as_str()).filter(is_currency);
         if after == Some('%') || glued(after) || (pre.is_none() && glued(before)) {
             continue;
@@ -312,7 +330,9 @@ fn currency_hint(text: &str) -> Option<(Currency, String)> {
         for caps in re.captures_iter(text) {
             let marker = caps.name("pre").or(caps.name("post")).or(caps.name("code"));
             let Some(marker) = marker else { continue };
-            let Some(num) = caps.name("num") else { continue };
+            let Some(num) = caps.name("num") else {
+                continue;
+            };
             let Ok(a) = parse_amount(&format!("{} {}", marker.as_str(), num.as_str())) else {
                 continue;
             };
@@ -331,7 +351,11 @@ fn currency_hint(text: &str) -> Option<(Currency, String)> {
     CURRENCY_PHRASES
         .iter()
         .find(|(phrase, _)| lower.contains(phrase))
-        .and_then(|(phrase, code)| Currency::parse(code).ok().map(|c| (c, (*phrase).to_string())))
+        .and_then(|(phrase, code)| {
+            Currency::parse(code)
+                .ok()
+                .map(|c| (c, (*phrase).to_string()))
+        })
 }
 
 #[cfg(test)]
@@ -341,13 +365,25 @@ mod tests {
     #[test]
     fn every_rule_compiles() {
         assert_eq!(RULES.len(), SPECS.len());
-        assert!(ID.is_some() && DATE.is_some() && AMOUNT.is_some() && TAX_ID.is_some());
+        assert!(
+            LABELS.is_some()
+                && ID.is_some()
+                && DATE.is_some()
+                && AMOUNT.is_some()
+                && TAX_ID.is_some()
+        );
     }
 
     #[test]
     fn amounts_in_a_line() {
-        assert_eq!(find_amount(" ON August 3 , 2014    $4.11").as_deref(), Some("$ 4.11"));
-        assert_eq!(find_amount("   24.99   5.00   29.99").as_deref(), Some("29.99"));
+        assert_eq!(
+            find_amount(" ON August 3 , 2014    $4.11").as_deref(),
+            Some("$ 4.11")
+        );
+        assert_eq!(
+            find_amount("   24.99   5.00   29.99").as_deref(),
+            Some("29.99")
+        );
         assert_eq!(find_amount(" EUR      34,73").as_deref(), Some("EUR 34,73"));
         assert_eq!(find_amount(" 20% payée 5.00").as_deref(), Some("5.00"));
         assert_eq!(find_amount(" Contract No. CON02858"), None);

@@ -161,8 +161,10 @@ pub fn parse_amount(raw: &str) -> Result<ParsedAmount, AmountError> {
         .find(|c: char| c.is_ascii_digit() || c == '-' || c == '−' || c == '+')
         .ok_or_else(malformed)?;
     let end = body
-        .rfind(|c: char| c.is_ascii_digit() || c == '-' || c == '−')
-        .map(|i| i + 1)
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_ascii_digit() || *c == '-' || *c == '−')
+        .map(|(i, c)| i + c.len_utf8())
         .ok_or_else(malformed)?;
     if end <= start {
         return Err(malformed());
@@ -170,6 +172,10 @@ pub fn parse_amount(raw: &str) -> Result<ParsedAmount, AmountError> {
     let prefix = body[..start].trim();
     let suffix = body[end..].trim();
     let mut number = body[start..end].trim().to_string();
+    // "$12 USD" names the currency twice in two ways; "$12$" is not an amount.
+    if !prefix.is_empty() && prefix == suffix {
+        return Err(malformed());
+    }
     for marker in [prefix, suffix] {
         if marker.is_empty() {
             continue;
@@ -260,7 +266,10 @@ fn canonical_number(number: &str) -> Option<String> {
     // Integer part: digits with optional group separators, each group of exactly three.
     let group_sep = |c: char| (c == '.' || c == ',' || is_group_space(c)) && Some(c) != decimal_sep;
     let groups: Vec<&str> = int_part.split(group_sep).collect();
-    if groups.iter().any(|g| g.is_empty() || !g.chars().all(|c| c.is_ascii_digit())) {
+    if groups
+        .iter()
+        .any(|g| g.is_empty() || !g.chars().all(|c| c.is_ascii_digit()))
+    {
         return None;
     }
     if groups.len() > 1 && (groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3)) {
@@ -292,7 +301,9 @@ fn lone_separator_is_decimal(number: &str, sep: char) -> bool {
 /// Parses a quantity (`3`, `4.5`, `1,5`, `2 pcs`, `x2`). Quantities have no currency.
 pub fn parse_quantity(raw: &str) -> Result<Decimal, AmountError> {
     let mut text = raw.trim().to_ascii_lowercase();
-    for unit in ["pcs", "pc", "ea", "each", "units", "unit", "hrs", "hr", "h", "x"] {
+    for unit in [
+        "pcs", "pc", "ea", "each", "units", "unit", "hrs", "hr", "h", "x",
+    ] {
         if let Some(rest) = text.strip_suffix(unit) {
             text = rest.trim().to_string();
             break;
@@ -593,7 +604,10 @@ pub fn parse_date_with(raw: &str, order: DateOrder) -> Result<NaiveDate, DateErr
             return Err(unrecognized());
         }
     }
-    let (day, year) = (day.ok_or_else(unrecognized)?, year.ok_or_else(unrecognized)?);
+    let (day, year) = (
+        day.ok_or_else(unrecognized)?,
+        year.ok_or_else(unrecognized)?,
+    );
     NaiveDate::from_ymd_opt(year, month, day).ok_or_else(invalid)
 }
 
@@ -696,7 +710,10 @@ mod tests {
             parse_date_with("12/07/2019", DateOrder::DayFirst).unwrap(),
             d(2019, 7, 12)
         );
-        assert_eq!(parse_date("Thursday, 26 March 2020").unwrap(), d(2020, 3, 26));
+        assert_eq!(
+            parse_date("Thursday, 26 March 2020").unwrap(),
+            d(2020, 3, 26)
+        );
         assert_eq!(parse_date("7. Mai 2014").unwrap(), d(2014, 5, 7));
         assert_eq!(parse_date("August 3 , 2014").unwrap(), d(2014, 8, 3));
         assert!(matches!(
