@@ -5,8 +5,9 @@
 //! [`quick_xml::escape::escape`] after characters XML 1.0 cannot carry have been replaced.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
 use crate::clock::rfc3339;
 use crate::payment::{Payment, PaymentFileFormat};
@@ -96,10 +97,73 @@ pub(crate) fn push_element(out: &mut String, indent: usize, name: &str, text: &s
     out.push('<');
     out.push_str(name);
     out.push('>');
-    out.push_str(&xml_text(text));
+    push_text(out, text);
     out.push_str("</");
     out.push_str(name);
     out.push_str(">\n");
+}
+
+/// Bytes that send text down the slow path: markup characters, C0 controls other than tab
+/// and LF, CR, and 0xEF (the lead byte of U+FFFE/U+FFFF, and of other U+Fxxx characters,
+/// which the slow path then keeps).
+const SLOW_PATH: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b != b'\t' as usize && b != b'\n' as usize;
+        b += 1;
+    }
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'&' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[0xEF] = true;
+    t
+};
+
+/// Appends element text: copied as is when one table-driven byte scan finds nothing to do,
+/// otherwise through [`xml_text`].
+pub(crate) fn push_text(out: &mut String, text: &str) {
+    if text.bytes().any(|b| SLOW_PATH[usize::from(b)]) {
+        out.push_str(&xml_text(text));
+    } else {
+        out.push_str(text);
+    }
+}
+
+/// Appends `YYYY-MM-DD` (years 0..=9999, as `xs:date` and RFC 3339 need four digits).
+pub(crate) fn push_date(out: &mut String, date: NaiveDate) {
+    let year = date.year();
+    if (0..=9999).contains(&year) {
+        let y = year as u32;
+        push_2(out, y / 100);
+        push_2(out, y % 100);
+    } else {
+        // Outside RFC 3339; chrono's rendering keeps the value visible.
+        let _ = write!(out, "{year}");
+    }
+    out.push('-');
+    push_2(out, date.month());
+    out.push('-');
+    push_2(out, date.day());
+}
+
+/// Appends RFC 3339 UTC with whole seconds and `Z`, e.g. `2025-07-21T18:33:00Z`.
+pub(crate) fn push_timestamp(out: &mut String, t: DateTime<Utc>) {
+    push_date(out, t.date_naive());
+    out.push('T');
+    push_2(out, t.hour());
+    out.push(':');
+    push_2(out, t.minute());
+    out.push(':');
+    push_2(out, t.second());
+    out.push('Z');
+}
+
+fn push_2(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 pub(crate) fn push_open(out: &mut String, indent: usize, name: &str) {
@@ -117,9 +181,9 @@ pub(crate) fn push_close(out: &mut String, indent: usize, name: &str) {
 }
 
 fn push_indent(out: &mut String, indent: usize) {
-    for _ in 0..indent {
-        out.push_str("  ");
-    }
+    const SPACES: &str = "                                ";
+    let n = (indent * 2).min(SPACES.len());
+    out.push_str(&SPACES[..n]);
 }
 
 #[cfg(test)]
@@ -142,6 +206,41 @@ mod tests {
             xml_text("tab\tand\nnewline é 日本"),
             "tab\tand\nnewline é 日本"
         );
+    }
+
+    #[test]
+    fn push_text_takes_the_fast_path_only_for_clean_text() {
+        for raw in [
+            "plain",
+            "é 日本 🚚",
+            "a&b",
+            "<",
+            "x\r",
+            "\u{1}",
+            "\u{FFFE}",
+            "\u{FFFF}",
+            "\u{FFFD}",
+            "ｱ",
+            "\u{EFFF}",
+        ] {
+            let mut out = String::new();
+            push_text(&mut out, raw);
+            assert_eq!(out, xml_text(raw), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn dates_and_timestamps_match_rfc3339() {
+        use chrono::TimeZone;
+        for t in [
+            Utc.with_ymd_and_hms(2025, 7, 21, 18, 33, 0).unwrap(),
+            Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+        ] {
+            let mut out = String::new();
+            push_timestamp(&mut out, t);
+            assert_eq!(out, crate::clock::rfc3339(t));
+        }
     }
 
     #[test]

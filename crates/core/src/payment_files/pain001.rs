@@ -12,7 +12,6 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
-use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -22,7 +21,7 @@ use crate::money::Currency;
 use crate::payment::{Payment, PaymentStatus};
 use crate::vendor::{BankAccount, Bic, Iban, Vendor};
 
-use super::{is_xml_char, push_close, push_element, push_open};
+use super::{is_xml_char, push_close, push_date, push_element, push_open, push_timestamp};
 
 pub const PAIN001_NAMESPACE: &str = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09";
 
@@ -153,15 +152,22 @@ fn is_swift_char(c: char) -> bool {
 /// Collisions (e.g. two long ids differing only in `-`) are caught when a file is built and
 /// the later payment is excluded with [`ExclusionReason::DuplicateEndToEndId`].
 pub fn end_to_end_id(payment_id: &str) -> Cow<'_, str> {
-    let n = payment_id.chars().count();
-    if (1..=MAX35).contains(&n)
-        && payment_id.chars().all(is_swift_char)
+    // The SWIFT set is ASCII, so byte length equals character count on these paths.
+    let bytes = payment_id.as_bytes();
+    if (1..=MAX35).contains(&bytes.len())
+        && bytes.iter().all(|&b| is_swift_char(char::from(b)))
         && payment_id.trim() == payment_id
     {
         return Cow::Borrowed(payment_id);
     }
-    let compact: String = payment_id.chars().filter(|c| *c != '-').collect();
-    if (1..=MAX35).contains(&compact.len()) && compact.chars().all(|c| c.is_ascii_alphanumeric()) {
+    let kept = bytes.iter().filter(|&&b| b != b'-').count();
+    if (1..=MAX35).contains(&kept)
+        && bytes
+            .iter()
+            .all(|&b| b == b'-' || b.is_ascii_alphanumeric())
+    {
+        let mut compact = String::with_capacity(kept);
+        compact.extend(payment_id.chars().filter(|&c| c != '-'));
         return Cow::Owned(compact);
     }
     let digest = Sha256::digest(payment_id.as_bytes());
@@ -302,7 +308,7 @@ pub fn render_pain001<'p, 'v>(
     }
 
     let debtor = batch.debtor;
-    let mut out = String::with_capacity(1_024 + prepared.len() * 900);
+    let mut out = String::with_capacity(1_024 + prepared.len() * 1_100);
     let mut included = Vec::with_capacity(prepared.len());
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"");
     out.push_str(PAIN001_NAMESPACE);
@@ -311,8 +317,7 @@ pub fn render_pain001<'p, 'v>(
     push_open(&mut out, 2, "GrpHdr");
     push_element(&mut out, 3, "MsgId", batch.message_id);
     out.push_str("      <CreDtTm>");
-    // Writing into a String cannot fail.
-    let _ = write!(out, "{}", batch.created_at.format("%Y-%m-%dT%H:%M:%SZ"));
+    push_timestamp(&mut out, batch.created_at);
     out.push_str("</CreDtTm>\n");
     push_number(&mut out, 3, "NbOfTxs", prepared.len());
     push_element(&mut out, 3, "CtrlSum", &control_sum_text);
@@ -332,7 +337,7 @@ pub fn render_pain001<'p, 'v>(
         push_element(&mut out, 3, "CtrlSum", sum_text);
         push_open(&mut out, 3, "ReqdExctnDt");
         out.push_str("        <Dt>");
-        let _ = write!(out, "{}", date.format("%Y-%m-%d"));
+        push_date(&mut out, *date);
         out.push_str("</Dt>\n");
         push_close(&mut out, 3, "ReqdExctnDt");
         push_open(&mut out, 3, "Dbtr");

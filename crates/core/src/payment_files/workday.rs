@@ -18,8 +18,6 @@
 //! the currency's minor units; `Timestamp` is the payment's `approved_at`, RFC 3339 UTC, whole
 //! seconds, `Z`.
 
-use std::fmt::Write as _;
-
 use chrono::{DateTime, SubsecRound, Utc};
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -30,7 +28,7 @@ use crate::clock::rfc3339;
 use crate::money::{parse_decimal, Currency};
 use crate::payment::{Payment, PaymentStatus};
 
-use super::push_element;
+use super::{push_element, push_timestamp};
 
 /// The XML declaration exactly as the seed (and Workday's importer samples) write it.
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" ?>\n";
@@ -213,12 +211,6 @@ pub fn render_workday_json(payment: &Payment) -> String {
 /// Amount with the currency's minor units (the files' number format).
 fn amount_text(amount: Decimal, currency: Currency) -> String {
     currency.format_amount(amount)
-}
-
-/// RFC 3339, whole seconds, `Z`; written without an intermediate `String`.
-fn push_timestamp(out: &mut String, t: DateTime<Utc>) {
-    // Writing into a String cannot fail.
-    let _ = write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%SZ"));
 }
 
 fn render_xml(v: &View<'_>) -> String {
