@@ -30,7 +30,7 @@ use crate::payment::{Payment, PaymentStatus};
 
 use super::{push_element, push_timestamp};
 
-/// The XML declaration exactly as the seed (and Workday's importer samples) write it.
+/// The XML declaration exactly as the seed writes it (Python minidom's `toprettyxml` form).
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" ?>\n";
 
 /// Element names in file order.
