@@ -969,6 +969,7 @@ impl Run<'_> {
             Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map { .. } => {
                 let counts = vec![0; state.recovery.retry.len()];
                 self.run_recoverable(state, input, th, counts, entered)
+                    .boxed()
                     .await
             }
         }

@@ -128,7 +128,8 @@ pub fn details_key(event_type: &str) -> Option<String> {
 
 /// Serializes a value the way event details carry payloads (as a JSON string).
 pub fn payload(v: &Value) -> Value {
-    Value::String(v.to_string())
+    // serde_json::to_string writes bytes directly (faster than Display).
+    Value::String(serde_json::to_string(v).unwrap_or_default())
 }
 
 #[cfg(test)]
