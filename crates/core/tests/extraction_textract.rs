@@ -360,3 +360,48 @@ fn draft_round_trips_through_json_with_string_amounts() {
     assert_eq!(meta.field_confidence["total"], dec!(99.99603271484375));
     assert_eq!(meta.average_confidence, decision.average_confidence);
 }
+
+#[test]
+fn submission_json_is_accepted_by_the_workflow_validator() {
+    use p2p_core::validation::{validate, SubmissionDocument, ValidationPolicy};
+    let today = date(2021, 1, 2);
+    let terms = p2p_core::vendor::PaymentTerms {
+        net_days: 30,
+        end_of_month: false,
+        discount: None,
+    };
+    for name in [
+        "trp_invoice-expense-response.json",
+        "trp_analyzeExpenseResponse-multipage.json",
+        "textractor_analyze_expense_receipt.json",
+    ] {
+        let d = expense(name);
+        let json = serde_json::to_value(to_submission(&d, "ven-1", Some("po-1"))).unwrap();
+        let parsed = SubmissionDocument::from_json(&json).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The receipt prints no due date or terms: the vendor's terms supply it, as in the
+        // workflow.
+        let report = validate(
+            &parsed,
+            &ValidationPolicy::structural(),
+            today,
+            Some(&terms),
+        );
+        assert!(report.valid, "{name}: {:?}", report.errors);
+    }
+    // A draft missing its number: the validator names the field.
+    let d = expense("textractor_analyze_expense_no_summary_fields.json");
+    let json = serde_json::to_value(to_submission(&d, "ven-1", None)).unwrap();
+    assert!(json.get("invoice_number").is_none());
+    let report = validate(
+        &SubmissionDocument::from_json(&json).unwrap(),
+        &ValidationPolicy::structural(),
+        today,
+        None,
+    );
+    assert!(!report.valid);
+    assert!(
+        report.errors.iter().any(|e| e.field == "invoice_number"),
+        "{:?}",
+        report.errors
+    );
+}

@@ -46,7 +46,7 @@ pub use precheck::{
     DocumentRejection,
 };
 pub use review::{review, RequiredField, ReviewDecision, ReviewPolicy, ReviewReason, ReviewStatus};
-pub use submission::{to_submission, InvoiceSubmission, SubmissionLine};
+pub use submission::{to_submission, DraftSubmission, DraftSubmissionLine};
 pub use text::{draft_from_text, draft_from_text_with, TEXT_LAYER_CONFIDENCE};
 pub use textract::{DocumentResponse, ExpenseResponse, JobStatus, ResponseError};
 pub use values::{

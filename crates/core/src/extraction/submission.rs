@@ -1,8 +1,9 @@
 //! A draft mapped to the canonical invoice submission the workflow validates
 //! (`invoice_number, vendor_id, po_id, invoice_date, due_date, currency, lines[], subtotal,
 //! tax_amount, total_amount`). A typed struct: serialize it with serde_json for the
-//! workflow input. Missing values stay `null` so validation names them; nothing is invented
-//! except the documented arithmetic below.
+//! workflow input; `crate::validation::SubmissionDocument::from_json` reads that JSON.
+//! Missing values are left out so validation names them; nothing is invented except the
+//! documented arithmetic below.
 
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
@@ -15,7 +16,7 @@ use crate::money::Currency;
 const DERIVED_PRICE_DP: u32 = 4;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SubmissionLine {
+pub struct DraftSubmissionLine {
     pub description: String,
     #[serde(with = "crate::money::decimal_str")]
     pub quantity: Decimal,
@@ -26,19 +27,36 @@ pub struct SubmissionLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InvoiceSubmission {
+pub struct DraftSubmission {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_number: Option<String>,
     pub vendor_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub po_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<Currency>,
-    pub lines: Vec<SubmissionLine>,
-    #[serde(default, with = "crate::money::decimal_str_opt")]
+    pub lines: Vec<DraftSubmissionLine>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::money::decimal_str_opt"
+    )]
     pub subtotal: Option<Decimal>,
-    #[serde(default, with = "crate::money::decimal_str_opt")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::money::decimal_str_opt"
+    )]
     pub tax_amount: Option<Decimal>,
-    #[serde(default, with = "crate::money::decimal_str_opt")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::money::decimal_str_opt"
+    )]
     pub total_amount: Option<Decimal>,
 }
 
@@ -78,7 +96,7 @@ pub fn to_submission(
     draft: &InvoiceDraft,
     vendor_id: &str,
     po_id: Option<&str>,
-) -> InvoiceSubmission {
+) -> DraftSubmission {
     let total_in = draft
         .total
         .as_ref()
@@ -86,7 +104,7 @@ pub fn to_submission(
         .map(|f| f.value);
     let tax_in = draft.tax.as_ref().map(|f| f.value);
 
-    let mut lines: Vec<SubmissionLine> = draft
+    let mut lines: Vec<DraftSubmissionLine> = draft
         .line_items
         .iter()
         .enumerate()
@@ -111,7 +129,7 @@ pub fn to_submission(
                 .clone()
                 .or_else(|| l.product_code.clone())
                 .unwrap_or_else(|| format!("Line {}", i + 1));
-            Some(SubmissionLine {
+            Some(DraftSubmissionLine {
                 description,
                 quantity,
                 unit_price,
@@ -146,7 +164,7 @@ pub fn to_submission(
     });
     if lines.is_empty() {
         if let Some(amount) = subtotal.or(total) {
-            lines.push(SubmissionLine {
+            lines.push(DraftSubmissionLine {
                 description: "Invoice total".to_string(),
                 quantity: Decimal::ONE,
                 unit_price: amount,
@@ -161,7 +179,7 @@ pub fn to_submission(
         invoice_date?.checked_add_days(Days::new(days))
     });
 
-    InvoiceSubmission {
+    DraftSubmission {
         invoice_number: draft.invoice_number.as_ref().map(|f| f.value.clone()),
         vendor_id: vendor_id.to_string(),
         po_id: po_id.map(str::to_string),
