@@ -2,8 +2,18 @@
 //! block; CloudWatch extracts the metrics from the log, so no API call is made.
 
 use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{json, Map, Value};
+
+/// Whether [`Metrics::emit`] writes to stdout (on by default; the `p2p` CLI, whose stdout is
+/// its own output, turns it off).
+static STDOUT_ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// Turns the EMF lines on stdout on or off for this process.
+pub fn set_stdout_enabled(enabled: bool) {
+    STDOUT_ENABLED.store(enabled, Ordering::Relaxed);
+}
 
 /// Default namespace (`METRICS_NAMESPACE` overrides it).
 pub const DEFAULT_NAMESPACE: &str = "P2P";
@@ -100,7 +110,7 @@ impl Metrics {
 
     /// Writes the EMF line to stdout (nothing when no metric was recorded).
     pub fn emit(&self, timestamp_ms: i64) {
-        if self.values.is_empty() {
+        if self.values.is_empty() || !STDOUT_ENABLED.load(Ordering::Relaxed) {
             return;
         }
         let line = self.to_emf(timestamp_ms).to_string();
