@@ -12,6 +12,9 @@ use p2p_core::vendor::VendorStatus;
 
 use super::fixtures::*;
 use super::Backend;
+use p2p_adapters::{
+    AuditRepository, InvoiceRepository, PaymentRepository, UnitOfWork, VendorRepository,
+};
 
 const RACERS: usize = 50;
 
@@ -31,7 +34,13 @@ pub async fn concurrent_duplicate_submissions_store_one_invoice(b: &Backend) {
     for i in 0..RACERS {
         let store = Arc::clone(&b.store);
         let number = spellings[i % spellings.len()].clone();
-        let inv = invoice(&ven, &unique("po"), &number, InvoiceStatus::Received, at(800));
+        let inv = invoice(
+            &ven,
+            &unique("po"),
+            &number,
+            InvoiceStatus::Received,
+            at(800),
+        );
         tasks.push(tokio::spawn(async move {
             let id = inv.id.clone();
             let r = store
@@ -73,12 +82,20 @@ pub async fn concurrent_duplicate_submissions_store_one_invoice(b: &Backend) {
         .unwrap();
     assert_eq!(stored.items.len(), 1);
     assert_eq!(stored.items[0].id, winners[0]);
-    let trail = s.list_audit(&winners[0], &PageRequest::first(10)).await.unwrap();
+    let trail = s
+        .list_audit(&winners[0], &PageRequest::first(10))
+        .await
+        .unwrap();
     assert_eq!(trail.items.len(), 1);
     assert_eq!(trail.items[0].action, action::CREATE);
     for id in losers.iter().take(10) {
         assert_eq!(s.get_invoice(id).await.unwrap(), None);
-        assert!(s.list_audit(id, &PageRequest::first(10)).await.unwrap().items.is_empty());
+        assert!(s
+            .list_audit(id, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty());
     }
     for n in &spellings {
         let found = s.find_invoice_by_number(&ven, n).await.unwrap();
@@ -88,7 +105,13 @@ pub async fn concurrent_duplicate_submissions_store_one_invoice(b: &Backend) {
 
 pub async fn concurrent_approvals_create_one_payment(b: &Backend) {
     let s = &b.store;
-    let inv = invoice(&unique("ven"), &unique("po"), &invoice_number(), InvoiceStatus::Matched, at(900));
+    let inv = invoice(
+        &unique("ven"),
+        &unique("po"),
+        &invoice_number(),
+        InvoiceStatus::Matched,
+        at(900),
+    );
     s.commit(ChangeSet::new().write(Write::PutInvoice(inv.clone(), Expect::Absent)))
         .await
         .unwrap();
@@ -107,8 +130,20 @@ pub async fn concurrent_approvals_create_one_payment(b: &Backend) {
                     ChangeSet::new()
                         .write(Write::PutPayment(pay.clone(), Expect::Absent))
                         .write(Write::PutInvoice(approved, Expect::Version(inv.version)))
-                        .audit(audit(AuditType::PaymentAction, action::CREATE, entity::PAYMENT, &pay.id, at(901)))
-                        .audit(audit(AuditType::InvoiceAction, action::APPROVE, entity::INVOICE, &inv.id, at(901))),
+                        .audit(audit(
+                            AuditType::PaymentAction,
+                            action::CREATE,
+                            entity::PAYMENT,
+                            &pay.id,
+                            at(901),
+                        ))
+                        .audit(audit(
+                            AuditType::InvoiceAction,
+                            action::APPROVE,
+                            entity::INVOICE,
+                            &inv.id,
+                            at(901),
+                        )),
                 )
                 .await
                 .map(|()| i)
@@ -142,9 +177,15 @@ pub async fn concurrent_approvals_create_one_payment(b: &Backend) {
         .await
         .unwrap();
     assert_eq!(by_invoice.items.len(), 1);
-    let inv_trail = s.list_audit(&inv.id, &PageRequest::first(100)).await.unwrap();
+    let inv_trail = s
+        .list_audit(&inv.id, &PageRequest::first(100))
+        .await
+        .unwrap();
     assert_eq!(inv_trail.items.len(), 1, "one approval audit");
-    let pay_trail = s.list_audit(&pay.id, &PageRequest::first(100)).await.unwrap();
+    let pay_trail = s
+        .list_audit(&pay.id, &PageRequest::first(100))
+        .await
+        .unwrap();
     assert_eq!(pay_trail.items.len(), 1, "one payment audit");
 }
 
@@ -183,7 +224,11 @@ pub async fn concurrent_updates_with_one_version_one_wins(b: &Backend) {
     );
     let stored = s.get_vendor(&v.id).await.unwrap().unwrap();
     assert_eq!(stored.version, 2);
-    let winner_name = if results[0].is_ok() { "Alpha" } else { "Charlie" };
+    let winner_name = if results[0].is_ok() {
+        "Alpha"
+    } else {
+        "Charlie"
+    };
     assert_eq!(stored.name, winner_name);
 }
 
@@ -202,8 +247,20 @@ pub async fn failed_change_set_leaves_nothing(b: &Backend) {
             ChangeSet::new()
                 .write(Write::PutVendor(fresh.clone(), Expect::Absent))
                 .write(Write::PutVendor(stale, Expect::Version(8)))
-                .audit(audit(AuditType::VendorAction, action::CREATE, entity::VENDOR, &fresh.id, at(1101)))
-                .audit(audit(AuditType::VendorAction, action::UPDATE, entity::VENDOR, &existing.id, at(1101))),
+                .audit(audit(
+                    AuditType::VendorAction,
+                    action::CREATE,
+                    entity::VENDOR,
+                    &fresh.id,
+                    at(1101),
+                ))
+                .audit(audit(
+                    AuditType::VendorAction,
+                    action::UPDATE,
+                    entity::VENDOR,
+                    &existing.id,
+                    at(1101),
+                )),
         )
         .await
         .unwrap_err();
@@ -217,11 +274,22 @@ pub async fn failed_change_set_leaves_nothing(b: &Backend) {
         ),
         "{e:?}"
     );
-    assert_eq!(s.get_vendor(&fresh.id).await.unwrap(), None, "first write rolled back");
-    assert_eq!(s.get_vendor(&existing.id).await.unwrap().as_ref(), Some(&existing));
+    assert_eq!(
+        s.get_vendor(&fresh.id).await.unwrap(),
+        None,
+        "first write rolled back"
+    );
+    assert_eq!(
+        s.get_vendor(&existing.id).await.unwrap().as_ref(),
+        Some(&existing)
+    );
     for id in [&fresh.id, &existing.id] {
         assert!(
-            s.list_audit(id, &PageRequest::first(10)).await.unwrap().items.is_empty(),
+            s.list_audit(id, &PageRequest::first(10))
+                .await
+                .unwrap()
+                .items
+                .is_empty(),
             "no audit entry for {id}"
         );
     }
@@ -229,7 +297,13 @@ pub async fn failed_change_set_leaves_nothing(b: &Backend) {
 
 pub async fn failed_invoice_change_set_claims_no_number(b: &Backend) {
     let s = &b.store;
-    let paid = invoice(&unique("ven"), &unique("po"), &invoice_number(), InvoiceStatus::Approved, at(1200));
+    let paid = invoice(
+        &unique("ven"),
+        &unique("po"),
+        &invoice_number(),
+        InvoiceStatus::Approved,
+        at(1200),
+    );
     let pay = payment(&paid, PaymentStatus::Approved, at(1200));
     s.commit(ChangeSet::new().write(Write::PutPayment(pay.clone(), Expect::Absent)))
         .await
@@ -237,7 +311,13 @@ pub async fn failed_invoice_change_set_claims_no_number(b: &Backend) {
 
     let ven = unique("ven");
     let number = invoice_number();
-    let inv = invoice(&ven, &unique("po"), &number, InvoiceStatus::Received, at(1201));
+    let inv = invoice(
+        &ven,
+        &unique("po"),
+        &number,
+        InvoiceStatus::Received,
+        at(1201),
+    );
     let e = s
         .commit(
             ChangeSet::new()
@@ -259,7 +339,12 @@ pub async fn failed_invoice_change_set_claims_no_number(b: &Backend) {
     );
     assert_eq!(s.get_invoice(&inv.id).await.unwrap(), None);
     assert_eq!(s.find_invoice_by_number(&ven, &number).await.unwrap(), None);
-    assert!(s.list_audit(&inv.id, &PageRequest::first(10)).await.unwrap().items.is_empty());
+    assert!(s
+        .list_audit(&inv.id, &PageRequest::first(10))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
     // The number was never claimed: a retry without the bad write succeeds.
     s.commit(
         ChangeSet::new()

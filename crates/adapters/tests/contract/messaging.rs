@@ -7,6 +7,7 @@ use p2p_core::events::{DomainEvent, DomainEventType};
 
 use super::fixtures::{at, unique};
 use super::Backend;
+use p2p_adapters::{EventPublisher, Notifier, WorkflowStarter};
 
 pub async fn notifications_are_accepted(b: &Backend) {
     let inv = unique("inv");
@@ -53,7 +54,10 @@ pub async fn events_are_accepted(b: &Backend) {
         ),
     ];
     b.events.publish(&events).await.unwrap();
-    b.events.publish(&[]).await.expect("nothing to publish is fine");
+    b.events
+        .publish(&[])
+        .await
+        .expect("nothing to publish is fine");
 
     if let Some(p) = &b.published {
         let all = p.events().await.unwrap();

@@ -6,6 +6,7 @@ use p2p_adapters::{ObjectMeta, PageRequest, StoreError};
 
 use super::fixtures::{collect_pages, unique};
 use super::Backend;
+use p2p_adapters::ObjectStore;
 
 fn meta(content_type: &str, invoice_id: &str) -> ObjectMeta {
     ObjectMeta {
@@ -29,7 +30,9 @@ pub async fn object_put_get_head(b: &Backend) {
     let key = format!("contract/{}/payments/{inv}/payment.xml", unique("run"));
     let body = b"<?xml version=\"1.0\"?><Document>148.75</Document>".to_vec();
     let m = meta("application/xml", &inv);
-    o.put_object(&b.bucket, &key, body.clone(), &m).await.unwrap();
+    o.put_object(&b.bucket, &key, body.clone(), &m)
+        .await
+        .unwrap();
 
     let got = o.get_object(&b.bucket, &key).await.unwrap();
     assert_eq!(got.body, body);
@@ -66,17 +69,29 @@ pub async fn object_tags_replace(b: &Backend) {
     let o = &b.objects;
     let inv = unique("inv");
     let key = format!("contract/{}/payment.json", unique("run"));
-    o.put_object(&b.bucket, &key, b"{}".to_vec(), &meta("application/json", &inv))
-        .await
-        .unwrap();
+    o.put_object(
+        &b.bucket,
+        &key,
+        b"{}".to_vec(),
+        &meta("application/json", &inv),
+    )
+    .await
+    .unwrap();
     let new_tags = BTreeMap::from([
         ("status".to_string(), "sent".to_string()),
         ("payment_id".to_string(), "pay-1".to_string()),
     ]);
     o.put_object_tags(&b.bucket, &key, &new_tags).await.unwrap();
-    assert_eq!(o.get_object_tags(&b.bucket, &key).await.unwrap(), new_tags, "replaced, not merged");
+    assert_eq!(
+        o.get_object_tags(&b.bucket, &key).await.unwrap(),
+        new_tags,
+        "replaced, not merged"
+    );
     // Retagging leaves the body alone.
-    assert_eq!(o.get_object(&b.bucket, &key).await.unwrap().body, b"{}".to_vec());
+    assert_eq!(
+        o.get_object(&b.bucket, &key).await.unwrap().body,
+        b"{}".to_vec()
+    );
 }
 
 pub async fn objects_listed_by_prefix_in_pages(b: &Backend) {
@@ -85,17 +100,27 @@ pub async fn objects_listed_by_prefix_in_pages(b: &Backend) {
     let prefix = format!("contract/{run}/docs/");
     let names = ["e.pdf", "a.pdf", "c/inner.json", "b.png", "d.txt"];
     for n in names {
-        o.put_object(&b.bucket, &format!("{prefix}{n}"), n.as_bytes().to_vec(), &ObjectMeta {
-            content_type: "application/octet-stream".into(),
-            ..Default::default()
-        })
+        o.put_object(
+            &b.bucket,
+            &format!("{prefix}{n}"),
+            n.as_bytes().to_vec(),
+            &ObjectMeta {
+                content_type: "application/octet-stream".into(),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     }
     // A sibling whose key shares the prefix's text but not the folder.
-    o.put_object(&b.bucket, &format!("contract/{run}/docs-other/x.pdf"), b"x".to_vec(), &ObjectMeta::default())
-        .await
-        .unwrap();
+    o.put_object(
+        &b.bucket,
+        &format!("contract/{run}/docs-other/x.pdf"),
+        b"x".to_vec(),
+        &ObjectMeta::default(),
+    )
+    .await
+    .unwrap();
     for limit in [1, 2, 100] {
         let got = collect_pages(limit, |p| {
             let prefix = prefix.clone();
@@ -106,11 +131,18 @@ pub async fn objects_listed_by_prefix_in_pages(b: &Backend) {
         let mut expected: Vec<String> = names.iter().map(|n| format!("{prefix}{n}")).collect();
         expected.sort();
         assert_eq!(keys, expected, "page size {limit}");
-        let c = got.iter().find(|i| i.key.ends_with("c/inner.json")).unwrap();
+        let c = got
+            .iter()
+            .find(|i| i.key.ends_with("c/inner.json"))
+            .unwrap();
         assert_eq!(c.size, "c/inner.json".len() as u64);
     }
     let none = o
-        .list_objects(&b.bucket, &format!("contract/{}/", unique("run")), &PageRequest::first(10))
+        .list_objects(
+            &b.bucket,
+            &format!("contract/{}/", unique("run")),
+            &PageRequest::first(10),
+        )
         .await
         .unwrap();
     assert!(none.items.is_empty());
@@ -121,11 +153,21 @@ pub async fn object_overwrite_returns_latest(b: &Backend) {
     let o = &b.objects;
     let key = format!("contract/{}/extraction.json", unique("run"));
     let first = o
-        .put_object(&b.bucket, &key, b"first".to_vec(), &meta("text/plain", "inv-1"))
+        .put_object(
+            &b.bucket,
+            &key,
+            b"first".to_vec(),
+            &meta("text/plain", "inv-1"),
+        )
         .await
         .unwrap();
     let second = o
-        .put_object(&b.bucket, &key, b"second version".to_vec(), &meta("application/json", "inv-2"))
+        .put_object(
+            &b.bucket,
+            &key,
+            b"second version".to_vec(),
+            &meta("application/json", "inv-2"),
+        )
         .await
         .unwrap();
     if let (Some(a), Some(b)) = (&first.version_id, &second.version_id) {
@@ -134,9 +176,16 @@ pub async fn object_overwrite_returns_latest(b: &Backend) {
     let got = o.get_object(&b.bucket, &key).await.unwrap();
     assert_eq!(got.body, b"second version".to_vec());
     assert_eq!(got.info.content_type.as_deref(), Some("application/json"));
-    assert_eq!(got.info.metadata.get("invoice-id").map(String::as_str), Some("inv-2"));
     assert_eq!(
-        o.get_object_tags(&b.bucket, &key).await.unwrap().get("invoice_id").map(String::as_str),
+        got.info.metadata.get("invoice-id").map(String::as_str),
+        Some("inv-2")
+    );
+    assert_eq!(
+        o.get_object_tags(&b.bucket, &key)
+            .await
+            .unwrap()
+            .get("invoice_id")
+            .map(String::as_str),
         Some("inv-2")
     );
 }

@@ -1,8 +1,8 @@
 //! Records: create, read, update, delete, lists by each index, pagination, cursors, audit.
 
 use p2p_adapters::{
-    ChangeSet, ConflictReason, Expect, InvoiceQuery, PageRequest, PaymentQuery,
-    PurchaseOrderQuery, StoreError, VendorQuery, Write,
+    ChangeSet, ConflictReason, Expect, InvoiceQuery, PageRequest, PaymentQuery, PurchaseOrderQuery,
+    StoreError, VendorQuery, Write,
 };
 use p2p_core::audit::{action, entity, AuditType};
 use p2p_core::invoice::InvoiceStatus;
@@ -12,6 +12,10 @@ use p2p_core::vendor::VendorStatus;
 
 use super::fixtures::*;
 use super::Backend;
+use p2p_adapters::{
+    AuditRepository, InvoiceRepository, PaymentRepository, PurchaseOrderRepository, UnitOfWork,
+    VendorRepository,
+};
 
 fn is_version_mismatch(e: &StoreError) -> bool {
     matches!(
@@ -81,7 +85,10 @@ pub async fn purchase_order_crud_and_goods_receipts(b: &Backend) {
     s.commit(ChangeSet::new().write(Write::PutPurchaseOrder(po.clone(), Expect::Absent)))
         .await
         .unwrap();
-    assert_eq!(s.get_purchase_order(&po.id).await.unwrap().as_ref(), Some(&po));
+    assert_eq!(
+        s.get_purchase_order(&po.id).await.unwrap().as_ref(),
+        Some(&po)
+    );
 
     let later = goods_receipt(&po.id, at(30));
     let earlier = goods_receipt(&po.id, at(20));
@@ -107,10 +114,16 @@ pub async fn purchase_order_crud_and_goods_receipts(b: &Backend) {
         .is_empty());
 
     let sent = po.with_status(PoStatus::Sent, at(40)).unwrap();
-    s.commit(ChangeSet::new().write(Write::PutPurchaseOrder(sent.clone(), Expect::Version(po.version))))
-        .await
-        .unwrap();
-    assert_eq!(s.get_purchase_order(&po.id).await.unwrap().as_ref(), Some(&sent));
+    s.commit(ChangeSet::new().write(Write::PutPurchaseOrder(
+        sent.clone(),
+        Expect::Version(po.version),
+    )))
+    .await
+    .unwrap();
+    assert_eq!(
+        s.get_purchase_order(&po.id).await.unwrap().as_ref(),
+        Some(&sent)
+    );
     // A receipt's PO keeps its receipts listed under the PO, not as POs.
     let pos = s
         .list_purchase_orders(
@@ -151,21 +164,36 @@ pub async fn invoice_crud_and_number_lookup(b: &Backend) {
     let spaced = format!(" {} ", number.to_lowercase().replace('-', " "));
     for n in [number.as_str(), spaced.as_str()] {
         let found = s.find_invoice_by_number(&ven, n).await.unwrap();
-        assert_eq!(found.as_ref().map(|i| i.id.as_str()), Some(inv.id.as_str()), "{n}");
+        assert_eq!(
+            found.as_ref().map(|i| i.id.as_str()),
+            Some(inv.id.as_str()),
+            "{n}"
+        );
     }
     assert_eq!(
-        s.find_invoice_by_number(&unique("ven"), &number).await.unwrap(),
+        s.find_invoice_by_number(&unique("ven"), &number)
+            .await
+            .unwrap(),
         None,
         "numbers are unique per vendor"
     );
 
     let matched = inv.with_status(InvoiceStatus::Matched, at(60)).unwrap();
-    s.commit(ChangeSet::new().write(Write::PutInvoice(matched.clone(), Expect::Version(inv.version))))
-        .await
-        .unwrap();
-    assert_eq!(s.get_invoice(&inv.id).await.unwrap().as_ref(), Some(&matched));
+    s.commit(ChangeSet::new().write(Write::PutInvoice(
+        matched.clone(),
+        Expect::Version(inv.version),
+    )))
+    .await
+    .unwrap();
     assert_eq!(
-        s.find_invoice_by_number(&ven, &number).await.unwrap().as_ref(),
+        s.get_invoice(&inv.id).await.unwrap().as_ref(),
+        Some(&matched)
+    );
+    assert_eq!(
+        s.find_invoice_by_number(&ven, &number)
+            .await
+            .unwrap()
+            .as_ref(),
         Some(&matched),
         "the update kept the number's guard"
     );
@@ -204,14 +232,23 @@ pub async fn deleting_an_invoice_releases_its_number(b: &Backend) {
         .await
         .expect("the number is free again");
     assert_eq!(
-        s.find_invoice_by_number(&ven, &number).await.unwrap().map(|i| i.id),
+        s.find_invoice_by_number(&ven, &number)
+            .await
+            .unwrap()
+            .map(|i| i.id),
         Some(second.id)
     );
 }
 
 pub async fn payment_crud(b: &Backend) {
     let s = &b.store;
-    let inv = invoice(&unique("ven"), &unique("po"), &invoice_number(), InvoiceStatus::Approved, at(0));
+    let inv = invoice(
+        &unique("ven"),
+        &unique("po"),
+        &invoice_number(),
+        InvoiceStatus::Approved,
+        at(0),
+    );
     let pay = payment(&inv, PaymentStatus::Approved, at(10));
     assert_eq!(s.get_payment_for_invoice(&inv.id).await.unwrap(), None);
     s.commit(ChangeSet::new().write(Write::PutPayment(pay.clone(), Expect::Absent)))
@@ -224,9 +261,12 @@ pub async fn payment_crud(b: &Backend) {
     );
 
     let sent = pay.confirm_by_workday(at(20)).unwrap();
-    s.commit(ChangeSet::new().write(Write::PutPayment(sent.clone(), Expect::Version(pay.version))))
-        .await
-        .unwrap();
+    s.commit(ChangeSet::new().write(Write::PutPayment(
+        sent.clone(),
+        Expect::Version(pay.version),
+    )))
+    .await
+    .unwrap();
     assert_eq!(s.get_payment(&pay.id).await.unwrap().as_ref(), Some(&sent));
     assert_eq!(s.get_payment(&unique("pay")).await.unwrap(), None);
 }
@@ -246,7 +286,13 @@ pub async fn creating_an_existing_record_conflicts(b: &Backend) {
     assert!(is_already_exists(&e), "{e:?}");
     assert_eq!(s.get_vendor(&v.id).await.unwrap().as_ref(), Some(&v));
 
-    let inv = invoice(&unique("ven"), &unique("po"), &invoice_number(), InvoiceStatus::Matched, at(0));
+    let inv = invoice(
+        &unique("ven"),
+        &unique("po"),
+        &invoice_number(),
+        InvoiceStatus::Matched,
+        at(0),
+    );
     let pay = payment(&inv, PaymentStatus::Approved, at(1));
     s.commit(ChangeSet::new().write(Write::PutPayment(pay.clone(), Expect::Absent)))
         .await
@@ -332,15 +378,22 @@ pub async fn vendors_listed_by_status_oldest_first(b: &Backend) {
     };
     let all = collect_pages(2, |p| async move { s.list_vendors(q, &p).await }).await;
     assert!(all.iter().all(|v| v.status == VendorStatus::Inactive));
-    let keys: Vec<_> = all.iter().map(|v| created_sk(v.created_at, &v.id)).collect();
+    let keys: Vec<_> = all
+        .iter()
+        .map(|v| created_sk(v.created_at, &v.id))
+        .collect();
     assert_oldest_first(&keys, "vendors by status");
     let ids: Vec<String> = mine.iter().rev().map(|v| v.id.clone()).collect();
     assert_eq!(only_ours(all, &ids, |v| &v.id), ids);
 
-    let everything =
-        collect_pages(50, |p| async move { s.list_vendors(&VendorQuery::default(), &p).await })
-            .await;
-    let keys: Vec<_> = everything.iter().map(|v| created_sk(v.created_at, &v.id)).collect();
+    let everything = collect_pages(50, |p| async move {
+        s.list_vendors(&VendorQuery::default(), &p).await
+    })
+    .await;
+    let keys: Vec<_> = everything
+        .iter()
+        .map(|v| created_sk(v.created_at, &v.id))
+        .collect();
     assert_oldest_first(&keys, "all vendors");
     // at(100) ties with mine[2] (also at(100)): order falls back to the id.
     let mut expected: Vec<_> = mine.iter().chain([&active]).collect();
@@ -353,7 +406,12 @@ pub async fn purchase_orders_listed_by_each_filter(b: &Backend) {
     let s = &b.store;
     let ven = unique("ven");
     let other_ven = unique("ven");
-    let statuses = [PoStatus::Approved, PoStatus::Draft, PoStatus::Approved, PoStatus::Sent];
+    let statuses = [
+        PoStatus::Approved,
+        PoStatus::Draft,
+        PoStatus::Approved,
+        PoStatus::Sent,
+    ];
     let mut mine = Vec::new();
     for (i, st) in statuses.iter().enumerate().rev() {
         mine.push(purchase_order(&ven, *st, at(200 + i as i64)));
@@ -412,16 +470,23 @@ pub async fn purchase_orders_listed_by_each_filter(b: &Backend) {
     })
     .await;
     assert!(got.iter().all(|p| p.status == PoStatus::Approved));
-    let keys: Vec<_> = got.iter().map(|p| created_sk(p.created_at, &p.id)).collect();
+    let keys: Vec<_> = got
+        .iter()
+        .map(|p| created_sk(p.created_at, &p.id))
+        .collect();
     assert_oldest_first(&keys, "purchase orders by status");
     let expected = sorted(&|p| p.status == PoStatus::Approved);
     assert_eq!(only_ours(got, &expected, |p| &p.id), expected, "by status");
 
     let got = collect_pages(50, |p| async move {
-        s.list_purchase_orders(&PurchaseOrderQuery::default(), &p).await
+        s.list_purchase_orders(&PurchaseOrderQuery::default(), &p)
+            .await
     })
     .await;
-    let keys: Vec<_> = got.iter().map(|p| created_sk(p.created_at, &p.id)).collect();
+    let keys: Vec<_> = got
+        .iter()
+        .map(|p| created_sk(p.created_at, &p.id))
+        .collect();
     assert_oldest_first(&keys, "all purchase orders");
     let expected = sorted(&|_| true);
     assert_eq!(only_ours(got, &expected, |p| &p.id), expected, "all");
@@ -441,9 +506,21 @@ pub async fn invoices_listed_by_each_filter(b: &Backend) {
     ];
     let mut mine = Vec::new();
     for (i, (po, st)) in specs.iter().enumerate().rev() {
-        mine.push(invoice(&ven, po, &invoice_number(), *st, at(300 + i as i64)));
+        mine.push(invoice(
+            &ven,
+            po,
+            &invoice_number(),
+            *st,
+            at(300 + i as i64),
+        ));
     }
-    mine.push(invoice(&unique("ven"), &po_a, &invoice_number(), InvoiceStatus::NeedsReview, at(302)));
+    mine.push(invoice(
+        &unique("ven"),
+        &po_a,
+        &invoice_number(),
+        InvoiceStatus::NeedsReview,
+        at(302),
+    ));
     for inv in &mine {
         s.commit(ChangeSet::new().write(Write::PutInvoice(inv.clone(), Expect::Absent)))
             .await
@@ -467,7 +544,11 @@ pub async fn invoices_listed_by_each_filter(b: &Backend) {
         vendor_id: Some(ven.clone()),
         ..Default::default()
     };
-    assert_eq!(ids(list(q, 2).await), sorted(&|i| i.vendor_id == ven), "by vendor");
+    assert_eq!(
+        ids(list(q, 2).await),
+        sorted(&|i| i.vendor_id == ven),
+        "by vendor"
+    );
     let q = InvoiceQuery {
         po_id: Some(po_a.clone()),
         ..Default::default()
@@ -480,7 +561,9 @@ pub async fn invoices_listed_by_each_filter(b: &Backend) {
     };
     assert_eq!(
         ids(list(q, 1).await),
-        sorted(&|i| i.po_id == po_b && i.vendor_id == ven && i.status == InvoiceStatus::NeedsReview),
+        sorted(&|i| i.po_id == po_b
+            && i.vendor_id == ven
+            && i.status == InvoiceStatus::NeedsReview),
         "by po, vendor and status"
     );
     let q = InvoiceQuery {
@@ -500,13 +583,19 @@ pub async fn invoices_listed_by_each_filter(b: &Backend) {
     };
     let got = list(q, 50).await;
     assert!(got.iter().all(|i| i.status == InvoiceStatus::NeedsReview));
-    let keys: Vec<_> = got.iter().map(|i| created_sk(i.created_at, &i.id)).collect();
+    let keys: Vec<_> = got
+        .iter()
+        .map(|i| created_sk(i.created_at, &i.id))
+        .collect();
     assert_oldest_first(&keys, "invoices by status");
     let expected = sorted(&|i| i.status == InvoiceStatus::NeedsReview);
     assert_eq!(only_ours(got, &expected, |i| &i.id), expected, "by status");
 
     let got = list(InvoiceQuery::default(), 50).await;
-    let keys: Vec<_> = got.iter().map(|i| created_sk(i.created_at, &i.id)).collect();
+    let keys: Vec<_> = got
+        .iter()
+        .map(|i| created_sk(i.created_at, &i.id))
+        .collect();
     assert_oldest_first(&keys, "all invoices");
     let expected = sorted(&|_| true);
     assert_eq!(only_ours(got, &expected, |i| &i.id), expected, "all");
@@ -515,10 +604,20 @@ pub async fn invoices_listed_by_each_filter(b: &Backend) {
 pub async fn payments_listed_by_each_filter(b: &Backend) {
     let s = &b.store;
     let ven = unique("ven");
-    let statuses = [PaymentStatus::Approved, PaymentStatus::Sent, PaymentStatus::Approved];
+    let statuses = [
+        PaymentStatus::Approved,
+        PaymentStatus::Sent,
+        PaymentStatus::Approved,
+    ];
     let mut mine = Vec::new();
     for (i, st) in statuses.iter().enumerate().rev() {
-        let inv = invoice(&ven, &unique("po"), &invoice_number(), InvoiceStatus::Approved, at(400));
+        let inv = invoice(
+            &ven,
+            &unique("po"),
+            &invoice_number(),
+            InvoiceStatus::Approved,
+            at(400),
+        );
         mine.push(payment(&inv, *st, at(400 + i as i64)));
     }
     for p in &mine {
@@ -559,7 +658,11 @@ pub async fn payments_listed_by_each_filter(b: &Backend) {
         invoice_id: Some(mine[1].invoice_id.clone()),
         ..Default::default()
     };
-    assert_eq!(ids(list(q, 5).await), vec![mine[1].id.clone()], "by invoice");
+    assert_eq!(
+        ids(list(q, 5).await),
+        vec![mine[1].id.clone()],
+        "by invoice"
+    );
 
     let q = PaymentQuery {
         status: Some(PaymentStatus::Sent),
@@ -567,7 +670,10 @@ pub async fn payments_listed_by_each_filter(b: &Backend) {
     };
     let got = list(q, 50).await;
     assert!(got.iter().all(|p| p.status == PaymentStatus::Sent));
-    let keys: Vec<_> = got.iter().map(|p| created_sk(p.created_at, &p.id)).collect();
+    let keys: Vec<_> = got
+        .iter()
+        .map(|p| created_sk(p.created_at, &p.id))
+        .collect();
     assert_oldest_first(&keys, "payments by status");
     let expected = sorted(&|p| p.status == PaymentStatus::Sent);
     assert_eq!(only_ours(got, &expected, |p| &p.id), expected, "by status");
@@ -580,7 +686,15 @@ pub async fn pagination_has_no_duplicates_or_gaps(b: &Backend) {
     let offsets = [4, 0, 6, 2, 2, 5, 1];
     let mut mine: Vec<_> = offsets
         .iter()
-        .map(|o| invoice(&ven, &unique("po"), &invoice_number(), InvoiceStatus::Received, at(500 + o)))
+        .map(|o| {
+            invoice(
+                &ven,
+                &unique("po"),
+                &invoice_number(),
+                InvoiceStatus::Received,
+                at(500 + o),
+            )
+        })
         .collect();
     for inv in &mine {
         s.commit(ChangeSet::new().write(Write::PutInvoice(inv.clone(), Expect::Absent)))
@@ -607,7 +721,10 @@ pub async fn pagination_has_no_duplicates_or_gaps(b: &Backend) {
     assert_eq!(first.items.len(), 3);
     assert!(first.next_cursor.is_some());
     // An oversized request is clamped, not refused.
-    let big = s.list_invoices(&q, &PageRequest::first(10_000)).await.unwrap();
+    let big = s
+        .list_invoices(&q, &PageRequest::first(10_000))
+        .await
+        .unwrap();
     assert_eq!(big.items.len(), 7);
 }
 
@@ -615,7 +732,13 @@ pub async fn tampered_or_foreign_cursor_is_invalid(b: &Backend) {
     let s = &b.store;
     let ven = unique("ven");
     for i in 0..3 {
-        let inv = invoice(&ven, &unique("po"), &invoice_number(), InvoiceStatus::Received, at(600 + i));
+        let inv = invoice(
+            &ven,
+            &unique("po"),
+            &invoice_number(),
+            InvoiceStatus::Received,
+            at(600 + i),
+        );
         s.commit(ChangeSet::new().write(Write::PutInvoice(inv, Expect::Absent)))
             .await
             .unwrap();
@@ -665,14 +788,28 @@ pub async fn audit_listed_by_entity_oldest_first(b: &Backend) {
     let other = vendor(VendorStatus::Active, at(700));
     let entries: Vec<_> = [3, 1, 2]
         .iter()
-        .map(|o| audit(AuditType::VendorAction, action::UPDATE, entity::VENDOR, &v.id, at(700 + o)))
+        .map(|o| {
+            audit(
+                AuditType::VendorAction,
+                action::UPDATE,
+                entity::VENDOR,
+                &v.id,
+                at(700 + o),
+            )
+        })
         .collect();
     s.commit(
         ChangeSet::new()
             .write(Write::PutVendor(v.clone(), Expect::Absent))
             .write(Write::PutVendor(other.clone(), Expect::Absent))
             .audit(entries[0].clone())
-            .audit(audit(AuditType::VendorAction, action::CREATE, entity::VENDOR, &other.id, at(700))),
+            .audit(audit(
+                AuditType::VendorAction,
+                action::CREATE,
+                entity::VENDOR,
+                &other.id,
+                at(700),
+            )),
     )
     .await
     .unwrap();
@@ -682,7 +819,10 @@ pub async fn audit_listed_by_entity_oldest_first(b: &Backend) {
         updated.version += 1;
         s.commit(
             ChangeSet::new()
-                .write(Write::PutVendor(updated.clone(), Expect::Version(next.version)))
+                .write(Write::PutVendor(
+                    updated.clone(),
+                    Expect::Version(next.version),
+                ))
                 .audit(e.clone()),
         )
         .await
@@ -696,8 +836,14 @@ pub async fn audit_listed_by_entity_oldest_first(b: &Backend) {
     .await;
     let mut expected = entries.clone();
     expected.sort_by_key(|e| created_sk(e.timestamp, &e.id));
-    assert_eq!(got, expected, "the entity's trail, oldest first, as written");
-    let theirs = s.list_audit(&other.id, &PageRequest::first(10)).await.unwrap();
+    assert_eq!(
+        got, expected,
+        "the entity's trail, oldest first, as written"
+    );
+    let theirs = s
+        .list_audit(&other.id, &PageRequest::first(10))
+        .await
+        .unwrap();
     assert_eq!(theirs.items.len(), 1);
     assert_eq!(theirs.next_cursor, None);
     assert!(s

@@ -1,0 +1,362 @@
+//! The one SQLite database of a data directory: opening (pragmas, idempotent migration),
+//! a writer connection and a small pool of reader connections, and running work on the
+//! blocking pool.
+//!
+//! WAL lets readers proceed while a writer holds the lock, so reads take their own
+//! connection and never queue behind writes. Writers in this process share one connection
+//! (SQLite admits one writer at a time anyway); writers in other processes are ordered by
+//! `BEGIN IMMEDIATE` plus the busy timeout.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+
+use crate::error::StoreError;
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "p2p.sqlite3";
+/// How long a writer waits for another process's transaction before giving up
+/// (then `StoreError::Transient`).
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Idle reader connections kept open.
+const READERS_KEPT: usize = 4;
+/// Bumped when the schema below changes; `migrate` brings older files forward.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS vendors (
+    id TEXT PRIMARY KEY NOT NULL,
+    version INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    created_sk TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS vendors_kind ON vendors (created_sk);
+CREATE INDEX IF NOT EXISTS vendors_status ON vendors (status, created_sk);
+
+CREATE TABLE IF NOT EXISTS purchase_orders (
+    id TEXT PRIMARY KEY NOT NULL,
+    version INTEGER NOT NULL,
+    vendor_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_sk TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS purchase_orders_kind ON purchase_orders (created_sk);
+CREATE INDEX IF NOT EXISTS purchase_orders_vendor ON purchase_orders (vendor_id, created_sk);
+CREATE INDEX IF NOT EXISTS purchase_orders_status ON purchase_orders (status, created_sk);
+
+CREATE TABLE IF NOT EXISTS goods_receipts (
+    id TEXT PRIMARY KEY NOT NULL,
+    po_id TEXT NOT NULL,
+    created_sk TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS goods_receipts_po ON goods_receipts (po_id, created_sk);
+
+CREATE TABLE IF NOT EXISTS invoices (
+    id TEXT PRIMARY KEY NOT NULL,
+    version INTEGER NOT NULL,
+    vendor_id TEXT NOT NULL,
+    po_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_sk TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS invoices_kind ON invoices (created_sk);
+CREATE INDEX IF NOT EXISTS invoices_po ON invoices (po_id, created_sk);
+CREATE INDEX IF NOT EXISTS invoices_vendor ON invoices (vendor_id, created_sk);
+CREATE INDEX IF NOT EXISTS invoices_status ON invoices (status, created_sk);
+
+-- One row per claimed `vendor_id#NORMALIZED-NUMBER` (Invoice::uniqueness_key).
+CREATE TABLE IF NOT EXISTS invoice_guards (
+    key TEXT PRIMARY KEY NOT NULL,
+    invoice_id TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS payments (
+    id TEXT PRIMARY KEY NOT NULL,
+    version INTEGER NOT NULL,
+    invoice_id TEXT NOT NULL,
+    vendor_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_sk TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS payments_kind ON payments (created_sk);
+CREATE INDEX IF NOT EXISTS payments_invoice ON payments (invoice_id, created_sk);
+CREATE INDEX IF NOT EXISTS payments_vendor ON payments (vendor_id, created_sk);
+CREATE INDEX IF NOT EXISTS payments_status ON payments (status, created_sk);
+
+CREATE TABLE IF NOT EXISTS audit_log (
+    id TEXT PRIMARY KEY NOT NULL,
+    entity_id TEXT NOT NULL,
+    timestamp_sk TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_log_entity ON audit_log (entity_id, timestamp_sk);
+
+-- Object metadata; the bodies are files under objects/<bucket>/<key>.
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL,
+    key TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    version_id TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    PRIMARY KEY (bucket, key)
+);
+
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('notification', 'event')),
+    message_id TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_kind ON outbox (kind, seq);
+
+CREATE TABLE IF NOT EXISTS workflow_executions (
+    name TEXT PRIMARY KEY NOT NULL,
+    execution_arn TEXT NOT NULL,
+    status TEXT NOT NULL
+        CHECK (status IN ('pending', 'running', 'paused', 'succeeded', 'failed')),
+    input TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    snapshot TEXT,
+    history TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS workflow_executions_status ON workflow_executions (status);
+
+CREATE TABLE IF NOT EXISTS workflow_task_tokens (
+    token TEXT PRIMARY KEY NOT NULL,
+    execution_name TEXT NOT NULL
+        REFERENCES workflow_executions (name) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS workflow_task_tokens_execution
+    ON workflow_task_tokens (execution_name);
+"#;
+
+/// A SQLite error as a store error: a lock held past the busy timeout is transient.
+pub(crate) fn sql_error(operation: &str, e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Transient {
+            operation: operation.to_string(),
+            message: e.to_string(),
+        },
+        _ => StoreError::Backend {
+            operation: operation.to_string(),
+            message: e.to_string(),
+        },
+    }
+}
+
+/// Shorthand for `map_err(|e| sql_error(op, e))`.
+pub(crate) trait SqlResultExt<T> {
+    fn op(self, operation: &str) -> Result<T, StoreError>;
+}
+
+impl<T> SqlResultExt<T> for Result<T, rusqlite::Error> {
+    fn op(self, operation: &str) -> Result<T, StoreError> {
+        self.map_err(|e| sql_error(operation, e))
+    }
+}
+
+pub(crate) struct Db {
+    data_dir: PathBuf,
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("path", &self.path).finish()
+    }
+}
+
+fn configure(conn: &Connection, writer: bool) -> Result<(), rusqlite::Error> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    // NORMAL in WAL mode: a commit survives a process crash; only a power loss may lose
+    // the last transactions (never corrupts). The price of thousands of commits a second.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    if !writer {
+        conn.pragma_update(None, "query_only", "ON")?;
+    }
+    Ok(())
+}
+
+impl Db {
+    /// Opens (creating if needed) `<data_dir>/p2p.sqlite3`, switches it to WAL and brings
+    /// the schema up to date. Safe to call from several processes at once.
+    pub(crate) fn open(data_dir: &Path) -> Result<Arc<Db>, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Misconfigured {
+            resource: format!("data directory {}", data_dir.display()),
+            env_var: "P2P_DATA_DIR",
+            message: e.to_string(),
+        })?;
+        let path = data_dir.join(DATABASE_FILE);
+        let open = "open local database";
+        let writer = Connection::open(&path).map_err(|e| StoreError::Misconfigured {
+            resource: format!("database {}", path.display()),
+            env_var: "P2P_DATA_DIR",
+            message: e.to_string(),
+        })?;
+        writer.busy_timeout(BUSY_TIMEOUT).op(open)?;
+        // journal_mode is persistent in the file; setting it again is a no-op.
+        let mode: String = writer
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .op(open)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Backend {
+                operation: open.into(),
+                message: format!("could not switch {} to WAL (mode {mode})", path.display()),
+            });
+        }
+        configure(&writer, true).op(open)?;
+        let db = Db {
+            data_dir: data_dir.to_path_buf(),
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        };
+        db.migrate()?;
+        Ok(Arc::new(db))
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let op = "migrate local database";
+        let mut conn = self.lock_writer();
+        // IMMEDIATE: two processes opening a fresh directory migrate one after the other.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .op(op)?;
+        let current: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .op(op)?;
+        if current > SCHEMA_VERSION {
+            return Err(StoreError::Misconfigured {
+                resource: format!("database {}", self.path.display()),
+                env_var: "P2P_DATA_DIR",
+                message: format!(
+                    "schema version {current} is newer than this build's {SCHEMA_VERSION}"
+                ),
+            });
+        }
+        tx.execute_batch(SCHEMA).op(op)?;
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .op(op)?;
+        tx.commit().op(op)
+    }
+
+    pub(crate) fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock left no open transaction (rusqlite rolls back on
+        // drop), so the connection is still good.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn take_reader(&self) -> Result<Connection, StoreError> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        if let Some(conn) = pooled {
+            return Ok(conn);
+        }
+        let op = "open reader connection";
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .op(op)?;
+        configure(&conn, false).op(op)?;
+        Ok(conn)
+    }
+
+    fn return_reader(&self, conn: Connection) {
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < READERS_KEPT {
+            pool.push(conn);
+        }
+    }
+
+    /// Runs `f` with the writer connection on the blocking pool.
+    pub(crate) async fn write<T, F>(
+        self: &Arc<Self>,
+        operation: &'static str,
+        f: F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.lock_writer();
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Backend {
+            operation: operation.to_string(),
+            message: format!("blocking task failed: {e}"),
+        })?
+    }
+
+    /// Runs `f` with a reader connection on the blocking pool.
+    pub(crate) async fn read<T, F>(
+        self: &Arc<Self>,
+        operation: &'static str,
+        f: F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let conn = db.take_reader()?;
+            let result = f(&conn);
+            db.return_reader(conn);
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Backend {
+            operation: operation.to_string(),
+            message: format!("blocking task failed: {e}"),
+        })?
+    }
+
+    /// `f` inside one `BEGIN IMMEDIATE` transaction on the writer: committed when it
+    /// returns `Ok`, rolled back otherwise.
+    pub(crate) async fn transaction<T, F>(
+        self: &Arc<Self>,
+        operation: &'static str,
+        f: F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.write(operation, move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .op(operation)?;
+            let out = f(&tx)?;
+            tx.commit().op(operation)?;
+            Ok(out)
+        })
+        .await
+    }
+}

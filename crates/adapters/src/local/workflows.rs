@@ -1,0 +1,407 @@
+//! [`LocalWorkflows`]: workflow executions in the `workflow_executions` table. Starting one
+//! records it as `pending`; the CLI's ASL interpreter claims it, runs it, and saves its
+//! state back (a paused execution's snapshot and task tokens included), so a later process
+//! can resume it when a task token comes back.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use p2p_core::clock::rfc3339_millis;
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+
+use super::db::{Db, SqlResultExt};
+use crate::error::{ConflictReason, StoreError};
+use crate::ports::{StartOutcome, WorkflowStarter};
+use crate::schema::STATE_MACHINE;
+
+p2p_core::status_enum!(
+    /// `pending -> running -> paused|succeeded|failed`, `paused -> running`.
+    ExecutionStatus {
+        Pending => "pending",
+        Running => "running",
+        Paused => "paused",
+        Succeeded => "succeeded",
+        Failed => "failed",
+    }
+);
+
+/// The ARN of a local execution, shaped like Step Functions'.
+pub fn execution_arn(name: &str) -> String {
+    format!(
+        "arn:aws:states:local:000000000000:execution:{}:{name}",
+        STATE_MACHINE.default_name
+    )
+}
+
+/// Step Functions' execution name rules: 1-80 characters, no whitespace, control
+/// characters or ``< > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /``.
+fn check_name(name: &str) -> Result<(), StoreError> {
+    const FORBIDDEN: &str = "<>{}[]?*\"#%\\^|~`$&,;:/";
+    let len = name.chars().count();
+    if (1..=80).contains(&len)
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || FORBIDDEN.contains(c))
+    {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "execution name `{}`: 1-80 characters, no whitespace or {FORBIDDEN}",
+            name.escape_debug()
+        )))
+    }
+}
+
+/// One execution and everything needed to resume it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowExecution {
+    pub name: String,
+    pub execution_arn: String,
+    pub status: ExecutionStatus,
+    pub input: serde_json::Value,
+    #[serde(default)]
+    pub output: Option<serde_json::Value>,
+    /// The failure (`{"error": ..., "cause": ...}`) of a failed execution.
+    #[serde(default)]
+    pub error: Option<serde_json::Value>,
+    /// The interpreter's paused-execution snapshot (opaque here).
+    #[serde(default)]
+    pub snapshot: Option<serde_json::Value>,
+    /// Task tokens the paused execution waits on; each finds this execution.
+    #[serde(default)]
+    pub task_tokens: Vec<String>,
+    /// History events, oldest first (opaque here).
+    #[serde(default)]
+    pub history: Vec<serde_json::Value>,
+    pub started_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Bumped by every save; a save from a stale copy is a conflict.
+    pub version: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct LocalWorkflows {
+    db: Arc<Db>,
+}
+
+const COLUMNS: &str =
+    "name, execution_arn, status, input, output, error, snapshot, history, version, started_at, updated_at";
+
+fn corrupt(name: &str, message: String) -> StoreError {
+    StoreError::Corrupt {
+        entity: "workflow execution",
+        id: name.to_string(),
+        message,
+    }
+}
+
+fn json_col(
+    name: &str,
+    col: &str,
+    text: Option<String>,
+) -> Result<Option<serde_json::Value>, StoreError> {
+    text.map(|t| serde_json::from_str(&t).map_err(|e| corrupt(name, format!("{col}: {e}"))))
+        .transpose()
+}
+
+fn time_col(name: &str, col: &str, text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| corrupt(name, format!("{col}: {e}")))
+}
+
+fn read_execution(
+    conn: &rusqlite::Connection,
+    r: &rusqlite::Row<'_>,
+) -> Result<WorkflowExecution, StoreError> {
+    let op = "read workflow execution";
+    let name: String = r.get(0).op(op)?;
+    let status: String = r.get(2).op(op)?;
+    let input: String = r.get(3).op(op)?;
+    let history: String = r.get(7).op(op)?;
+    let version: i64 = r.get(8).op(op)?;
+    let started: String = r.get(9).op(op)?;
+    let updated: String = r.get(10).op(op)?;
+    let mut tokens = Vec::new();
+    {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT token FROM workflow_task_tokens WHERE execution_name = ?1 ORDER BY rowid",
+            )
+            .op(op)?;
+        let rows = stmt.query_map([&name], |r| r.get::<_, String>(0)).op(op)?;
+        for t in rows {
+            tokens.push(t.op(op)?);
+        }
+    }
+    Ok(WorkflowExecution {
+        execution_arn: r.get(1).op(op)?,
+        status: status
+            .parse()
+            .map_err(|_| corrupt(&name, format!("unknown status `{status}`")))?,
+        input: serde_json::from_str(&input).map_err(|e| corrupt(&name, format!("input: {e}")))?,
+        output: json_col(&name, "output", r.get(4).op(op)?)?,
+        error: json_col(&name, "error", r.get(5).op(op)?)?,
+        snapshot: json_col(&name, "snapshot", r.get(6).op(op)?)?,
+        task_tokens: tokens,
+        history: serde_json::from_str(&history)
+            .map_err(|e| corrupt(&name, format!("history: {e}")))?,
+        started_at: time_col(&name, "started_at", &started)?,
+        updated_at: time_col(&name, "updated_at", &updated)?,
+        version: u64::try_from(version)
+            .map_err(|_| corrupt(&name, format!("version {version}")))?,
+        name,
+    })
+}
+
+/// Executions matching `filter` (a SQL condition on `?1`, or none), oldest first.
+fn query_executions(
+    conn: &rusqlite::Connection,
+    filter: Option<(&str, &str)>,
+) -> Result<Vec<WorkflowExecution>, StoreError> {
+    let op = "list workflow executions";
+    let (sql, arg) = match filter {
+        Some((cond, arg)) => (
+            format!("SELECT {COLUMNS} FROM workflow_executions WHERE {cond} ORDER BY rowid"),
+            Some(arg),
+        ),
+        None => (
+            format!("SELECT {COLUMNS} FROM workflow_executions ORDER BY rowid"),
+            None,
+        ),
+    };
+    let mut stmt = conn.prepare_cached(&sql).op(op)?;
+    let mut rows = match arg {
+        Some(a) => stmt.query([a]).op(op)?,
+        None => stmt.query([]).op(op)?,
+    };
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().op(op)? {
+        out.push(read_execution(conn, r)?);
+    }
+    Ok(out)
+}
+
+fn one_execution(
+    conn: &rusqlite::Connection,
+    cond: &str,
+    arg: &str,
+) -> Result<Option<WorkflowExecution>, StoreError> {
+    Ok(query_executions(conn, Some((cond, arg)))?
+        .into_iter()
+        .next())
+}
+
+fn to_text(name: &str, col: &str, v: &serde_json::Value) -> Result<String, StoreError> {
+    serde_json::to_string(v)
+        .map_err(|e| StoreError::Invalid(format!("execution {name} {col}: {e}")))
+}
+
+fn replace_tokens(tx: &Transaction<'_>, name: &str, tokens: &[String]) -> Result<(), StoreError> {
+    let op = "save workflow execution";
+    tx.prepare_cached("DELETE FROM workflow_task_tokens WHERE execution_name = ?1")
+        .op(op)?
+        .execute([name])
+        .op(op)?;
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO workflow_task_tokens (token, execution_name) VALUES (?1, ?2) ON CONFLICT (token) DO NOTHING",
+        )
+        .op(op)?;
+    for t in tokens {
+        if insert.execute(params![t, name]).op(op)? == 0 {
+            return Err(StoreError::Conflict {
+                entity: "task token",
+                id: t.clone(),
+                reason: ConflictReason::AlreadyExists,
+            });
+        }
+    }
+    Ok(())
+}
+
+impl LocalWorkflows {
+    /// Opens the executions of a data directory (its own database handle).
+    pub fn open(data_dir: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Ok(Self::with_db(Db::open(data_dir.as_ref())?))
+    }
+
+    pub(crate) fn with_db(db: Arc<Db>) -> Self {
+        LocalWorkflows { db }
+    }
+
+    pub async fn get_execution(&self, name: &str) -> Result<Option<WorkflowExecution>, StoreError> {
+        let name = name.to_string();
+        self.db
+            .read("get workflow execution", move |c| {
+                one_execution(c, "name = ?1", &name)
+            })
+            .await
+    }
+
+    /// Every execution, oldest first.
+    pub async fn list_executions(&self) -> Result<Vec<WorkflowExecution>, StoreError> {
+        self.db
+            .read("list workflow executions", |c| query_executions(c, None))
+            .await
+    }
+
+    /// Started, not yet claimed by a runner, oldest first.
+    pub async fn pending_executions(&self) -> Result<Vec<WorkflowExecution>, StoreError> {
+        self.db
+            .read("list pending executions", |c| {
+                query_executions(c, Some(("status = ?1", ExecutionStatus::Pending.as_str())))
+            })
+            .await
+    }
+
+    /// The execution waiting on `token`, if any.
+    pub async fn find_by_task_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<WorkflowExecution>, StoreError> {
+        let token = token.to_string();
+        self.db
+            .read("find execution by task token", move |c| {
+                one_execution(
+                    c,
+                    "name = (SELECT execution_name FROM workflow_task_tokens WHERE token = ?1)",
+                    &token,
+                )
+            })
+            .await
+    }
+
+    /// Moves a pending execution to `running` for this caller; `None` when it is not
+    /// pending (another runner, possibly another process, claimed it first).
+    pub async fn claim_execution(
+        &self,
+        name: &str,
+    ) -> Result<Option<WorkflowExecution>, StoreError> {
+        let name = name.to_string();
+        let now = rfc3339_millis(Utc::now());
+        self.db
+            .transaction("claim workflow execution", move |tx| {
+                let op = "claim workflow execution";
+                let changed = tx
+                    .prepare_cached(
+                        "UPDATE workflow_executions SET status = 'running', version = version + 1, updated_at = ?2
+                         WHERE name = ?1 AND status = 'pending'",
+                    )
+                    .op(op)?
+                    .execute(params![name, now])
+                    .op(op)?;
+                if changed == 0 {
+                    return Ok(None);
+                }
+                one_execution(tx, "name = ?1", &name)
+            })
+            .await
+    }
+
+    /// Saves an execution's new state (status, output, error, snapshot, task tokens,
+    /// history) if nobody saved it since `execution` was read (its `version`), and returns
+    /// it as stored (version bumped, `updated_at` now).
+    pub async fn save_execution(
+        &self,
+        execution: &WorkflowExecution,
+    ) -> Result<WorkflowExecution, StoreError> {
+        let mut saved = execution.clone();
+        saved.version = execution.version + 1;
+        saved.updated_at = Utc::now();
+        let name = saved.name.clone();
+        let expected = i64::try_from(execution.version)
+            .map_err(|_| StoreError::Invalid(format!("execution {name}: version out of range")))?;
+        let version = expected + 1;
+        let expected_version = execution.version;
+        let output = saved
+            .output
+            .as_ref()
+            .map(|v| to_text(&name, "output", v))
+            .transpose()?;
+        let error = saved
+            .error
+            .as_ref()
+            .map(|v| to_text(&name, "error", v))
+            .transpose()?;
+        let snapshot = saved
+            .snapshot
+            .as_ref()
+            .map(|v| to_text(&name, "snapshot", v))
+            .transpose()?;
+        let history = serde_json::to_string(&saved.history)
+            .map_err(|e| StoreError::Invalid(format!("execution {name} history: {e}")))?;
+        let status = saved.status.as_str();
+        let updated = rfc3339_millis(saved.updated_at);
+        let tokens = saved.task_tokens.clone();
+        self.db
+            .transaction("save workflow execution", move |tx| {
+                let op = "save workflow execution";
+                let changed = tx
+                    .prepare_cached(
+                        "UPDATE workflow_executions SET status = ?2, output = ?3, error = ?4, snapshot = ?5,
+                            history = ?6, version = ?7, updated_at = ?8
+                         WHERE name = ?1 AND version = ?9",
+                    )
+                    .op(op)?
+                    .execute(params![name, status, output, error, snapshot, history, version, updated, expected])
+                    .op(op)?;
+                if changed == 0 {
+                    let exists: Option<i64> = tx
+                        .prepare_cached("SELECT 1 FROM workflow_executions WHERE name = ?1")
+                        .op(op)?
+                        .query_row([&name], |r| r.get(0))
+                        .optional()
+                        .op(op)?;
+                    return Err(match exists {
+                        None => StoreError::NotFound { entity: "workflow execution", id: name },
+                        Some(_) => StoreError::Conflict {
+                            entity: "workflow execution",
+                            id: name,
+                            reason: ConflictReason::VersionMismatch { expected: expected_version },
+                        },
+                    });
+                }
+                replace_tokens(tx, &name, &tokens)
+            })
+            .await?;
+        Ok(saved)
+    }
+}
+
+#[async_trait]
+impl WorkflowStarter for LocalWorkflows {
+    async fn start_workflow(
+        &self,
+        execution_name: &str,
+        input: &serde_json::Value,
+    ) -> Result<StartOutcome, StoreError> {
+        check_name(execution_name)?;
+        let name = execution_name.to_string();
+        let arn = execution_arn(&name);
+        let input = to_text(&name, "input", input)?;
+        let now = rfc3339_millis(Utc::now());
+        let execution_arn = arn.clone();
+        let inserted = self
+            .db
+            .transaction("start workflow", move |tx| {
+                tx.prepare_cached(
+                    "INSERT INTO workflow_executions
+                        (name, execution_arn, status, input, history, version, started_at, updated_at)
+                     VALUES (?1, ?2, 'pending', ?3, '[]', 1, ?4, ?4) ON CONFLICT (name) DO NOTHING",
+                )
+                .op("start workflow")?
+                .execute(params![name, arn, input, now])
+                .op("start workflow")
+            })
+            .await?;
+        Ok(if inserted == 1 {
+            StartOutcome::Started { execution_arn }
+        } else {
+            StartOutcome::AlreadyExists { execution_arn }
+        })
+    }
+}
