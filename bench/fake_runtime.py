@@ -242,7 +242,7 @@ def main():
     work = tempfile.mkdtemp(prefix="p2p-bench-")
     endpoint = f"http://127.0.0.1:{port}"
     env = {
-        "PATH": "/usr/bin:/bin",
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": work,
         "LANG": "C.UTF-8",
         "TZ": ":UTC",
