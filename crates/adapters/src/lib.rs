@@ -2,10 +2,12 @@
 //! SNS, EventBridge, Step Functions) and `local` (embedded SQLite + files + outbox).
 //! One contract suite (`tests/contract`) runs against both.
 
+pub mod aws;
 pub mod cursor;
 pub mod error;
 pub mod local;
 pub mod ports;
+pub mod provision;
 pub mod schema;
 pub mod services;
 pub mod testing;

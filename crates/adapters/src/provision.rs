@@ -1,0 +1,330 @@
+//! Creates the suite's resources from [`crate::schema`] on an AWS endpoint (a moto server
+//! for tests and the CLI; production uses template.yaml): tables (PAY_PER_REQUEST, the GSIs
+//! with ALL projection, SSE, PITR), buckets (versioning, SSE AES256, public access
+//! blocked), the notification topic and the event bus. Idempotent: what exists is checked
+//! (a table missing an index is reported, not silently used) and kept.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    PointInTimeRecoverySpecification, Projection, ProjectionType, ScalarAttributeType,
+    SseSpecification, TableStatus,
+};
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
+};
+
+use crate::aws::{AwsClients, ResourceNames};
+use crate::error::StoreError;
+use crate::schema::{self, NamedResource, TableSpec};
+
+/// How long to wait for a new table to become ACTIVE (moto: at once; AWS: seconds).
+const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What provisioning found and did. `names` carries the real topic ARN.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provisioned {
+    pub names: ResourceNames,
+    pub created: Vec<String>,
+    pub existing: Vec<String>,
+}
+
+fn failed(resource: &str, env_var: &'static str, what: &str, err: impl std::error::Error + 'static) -> StoreError {
+    StoreError::Misconfigured {
+        resource: resource.to_string(),
+        env_var,
+        message: format!("{what}: {}", crate::aws::describe_error(&err)),
+    }
+}
+
+/// Creates (or checks) every table, bucket, the topic and the bus.
+pub async fn provision(clients: &AwsClients, names: &ResourceNames) -> Result<Provisioned, StoreError> {
+    let mut report = Provisioned {
+        names: names.clone(),
+        created: Vec::new(),
+        existing: Vec::new(),
+    };
+    for spec in schema::TABLES {
+        let name = names.table(&spec).to_string();
+        let created = ensure_table(clients, &spec, &name).await?;
+        push(&mut report, created, format!("table {name}"));
+    }
+    for (bucket, resource) in names.buckets() {
+        let created = ensure_bucket(clients, bucket, resource).await?;
+        push(&mut report, created, format!("bucket {bucket}"));
+    }
+    let topic_name = last_segment(&names.notification_topic_arn);
+    let topic = clients
+        .sns
+        .create_topic()
+        .name(topic_name)
+        .send()
+        .await
+        .map_err(|e| failed(topic_name, schema::NOTIFICATION_TOPIC.env_var, "CreateTopic", e))?;
+    if let Some(arn) = topic.topic_arn {
+        report.names.notification_topic_arn = arn;
+    }
+    report.existing.push(format!("topic {topic_name}"));
+    let created = ensure_event_bus(clients, &names.event_bus_name).await?;
+    push(&mut report, created, format!("event bus {}", names.event_bus_name));
+    Ok(report)
+}
+
+fn push(report: &mut Provisioned, created: bool, what: String) {
+    if created {
+        report.created.push(what);
+    } else {
+        report.existing.push(what);
+    }
+}
+
+fn last_segment(arn_or_name: &str) -> &str {
+    arn_or_name.rsplit(':').next().unwrap_or(arn_or_name)
+}
+
+fn key(attr: &str, key_type: KeyType) -> Result<KeySchemaElement, StoreError> {
+    KeySchemaElement::builder()
+        .attribute_name(attr)
+        .key_type(key_type)
+        .build()
+        .map_err(|e| StoreError::Invalid(format!("key schema: {e}")))
+}
+
+/// The `CreateTable` of a table spec: the key and every index attribute as String.
+async fn ensure_table(clients: &AwsClients, spec: &TableSpec, name: &str) -> Result<bool, StoreError> {
+    let ddb = &clients.dynamodb;
+    match ddb.describe_table().table_name(name).send().await {
+        Ok(out) => {
+            check_indexes(spec, name, out.table.as_ref())?;
+            return Ok(false);
+        }
+        Err(e) if crate::aws::is_error_code(&e, "ResourceNotFoundException") => {}
+        Err(e) => return Err(failed(name, spec.env_var, "DescribeTable", e)),
+    }
+    let mut attrs: Vec<&str> = vec![spec.key];
+    for index in spec.indexes {
+        attrs.push(index.partition_key);
+        attrs.extend(index.sort_key);
+    }
+    attrs.sort_unstable();
+    attrs.dedup();
+    let mut create = ddb
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key(spec.key, KeyType::Hash)?)
+        .sse_specification(SseSpecification::builder().enabled(true).build());
+    for attr in attrs {
+        create = create.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(attr)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(|e| StoreError::Invalid(format!("attribute definition: {e}")))?,
+        );
+    }
+    for index in spec.indexes {
+        let mut gsi = GlobalSecondaryIndex::builder()
+            .index_name(index.name)
+            .key_schema(key(index.partition_key, KeyType::Hash)?)
+            .projection(Projection::builder().projection_type(ProjectionType::All).build());
+        if let Some(sort) = index.sort_key {
+            gsi = gsi.key_schema(key(sort, KeyType::Range)?);
+        }
+        create = create.global_secondary_indexes(
+            gsi.build()
+                .map_err(|e| StoreError::Invalid(format!("index {}: {e}", index.name)))?,
+        );
+    }
+    match create.send().await {
+        Ok(_) => {}
+        // Created concurrently by another test or process: fine, check it below.
+        Err(e) if crate::aws::is_error_code(&e, "ResourceInUseException") => {}
+        Err(e) => return Err(failed(name, spec.env_var, "CreateTable", e)),
+    }
+    wait_active(clients, spec, name).await?;
+    ddb.update_continuous_backups()
+        .table_name(name)
+        .point_in_time_recovery_specification(
+            PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()
+                .map_err(|e| StoreError::Invalid(format!("PITR: {e}")))?,
+        )
+        .send()
+        .await
+        .map_err(|e| failed(name, spec.env_var, "UpdateContinuousBackups", e))?;
+    Ok(true)
+}
+
+async fn wait_active(clients: &AwsClients, spec: &TableSpec, name: &str) -> Result<(), StoreError> {
+    let deadline = tokio::time::Instant::now() + TABLE_ACTIVE_TIMEOUT;
+    loop {
+        let out = clients
+            .dynamodb
+            .describe_table()
+            .table_name(name)
+            .send()
+            .await
+            .map_err(|e| failed(name, spec.env_var, "DescribeTable", e))?;
+        let table = out.table;
+        if table.as_ref().and_then(|t| t.table_status.as_ref()) == Some(&TableStatus::Active) {
+            return check_indexes(spec, name, table.as_ref());
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(StoreError::Misconfigured {
+                resource: format!("DynamoDB table `{name}`"),
+                env_var: spec.env_var,
+                message: format!("not ACTIVE after {}s", TABLE_ACTIVE_TIMEOUT.as_secs()),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// An existing table must have every index of the schema (the code queries them).
+fn check_indexes(
+    spec: &TableSpec,
+    name: &str,
+    table: Option<&aws_sdk_dynamodb::types::TableDescription>,
+) -> Result<(), StoreError> {
+    let present: Vec<&str> = table
+        .map(|t| t.global_secondary_indexes())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|i| i.index_name())
+        .collect();
+    let missing: Vec<&str> = spec
+        .indexes
+        .iter()
+        .map(|i| i.name)
+        .filter(|n| !present.contains(n))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Misconfigured {
+            resource: format!("DynamoDB table `{name}`"),
+            env_var: spec.env_var,
+            message: format!("exists without the indexes {}", missing.join(", ")),
+        })
+    }
+}
+
+async fn ensure_bucket(clients: &AwsClients, bucket: &str, resource: NamedResource) -> Result<bool, StoreError> {
+    let s3 = &clients.s3;
+    let mut create = s3.create_bucket().bucket(bucket);
+    // us-east-1 is the one region that refuses an explicit location constraint.
+    if clients.region != "us-east-1" {
+        create = create.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(clients.region.as_str()))
+                .build(),
+        );
+    }
+    let created = match create.send().await {
+        Ok(_) => true,
+        Err(e)
+            if crate::aws::is_error_code(&e, "BucketAlreadyOwnedByYou")
+                || crate::aws::is_error_code(&e, "BucketAlreadyExists") =>
+        {
+            false
+        }
+        Err(e) => return Err(failed(bucket, resource.env_var, "CreateBucket", e)),
+    };
+    s3.put_bucket_versioning()
+        .bucket(bucket)
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| failed(bucket, resource.env_var, "PutBucketVersioning", e))?;
+    let rule = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(
+            ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::Aes256)
+                .build()
+                .map_err(|e| StoreError::Invalid(format!("bucket encryption: {e}")))?,
+        )
+        .build();
+    s3.put_bucket_encryption()
+        .bucket(bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()
+                .map_err(|e| StoreError::Invalid(format!("bucket encryption: {e}")))?,
+        )
+        .send()
+        .await
+        .map_err(|e| failed(bucket, resource.env_var, "PutBucketEncryption", e))?;
+    s3.put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| failed(bucket, resource.env_var, "PutPublicAccessBlock", e))?;
+    Ok(created)
+}
+
+async fn ensure_event_bus(clients: &AwsClients, bus: &str) -> Result<bool, StoreError> {
+    // The account's default bus always exists.
+    if bus == "default" {
+        return Ok(false);
+    }
+    match clients.eventbridge.create_event_bus().name(bus).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if crate::aws::is_error_code(&e, "ResourceAlreadyExistsException") => Ok(false),
+        Err(e) => Err(failed(bus, schema::EVENT_BUS.env_var, "CreateEventBus", e)),
+    }
+}
+
+/// Creates the state machine named by the last segment of `names.state_machine_arn`
+/// (or updates its definition when it exists) and returns its ARN. For local endpoints:
+/// on AWS the template deploys it.
+pub async fn ensure_state_machine(
+    clients: &AwsClients,
+    names: &ResourceNames,
+    definition: &str,
+    role_arn: &str,
+) -> Result<String, StoreError> {
+    let name = last_segment(&names.state_machine_arn);
+    let env_var = schema::STATE_MACHINE.env_var;
+    match clients
+        .sfn
+        .create_state_machine()
+        .name(name)
+        .definition(definition)
+        .role_arn(role_arn)
+        .send()
+        .await
+    {
+        Ok(out) => Ok(out.state_machine_arn),
+        Err(e) if crate::aws::is_error_code(&e, "StateMachineAlreadyExists") => {
+            clients
+                .sfn
+                .update_state_machine()
+                .state_machine_arn(&names.state_machine_arn)
+                .definition(definition)
+                .role_arn(role_arn)
+                .send()
+                .await
+                .map_err(|e| failed(name, env_var, "UpdateStateMachine", e))?;
+            Ok(names.state_machine_arn.clone())
+        }
+        Err(e) => Err(failed(name, env_var, "CreateStateMachine", e)),
+    }
+}
