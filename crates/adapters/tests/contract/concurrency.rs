@@ -12,9 +12,6 @@ use p2p_core::vendor::VendorStatus;
 
 use super::fixtures::*;
 use super::Backend;
-use p2p_adapters::{
-    AuditRepository, InvoiceRepository, PaymentRepository, UnitOfWork, VendorRepository,
-};
 
 const RACERS: usize = 50;
 

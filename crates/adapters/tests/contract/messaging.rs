@@ -7,7 +7,6 @@ use p2p_core::events::{DomainEvent, DomainEventType};
 
 use super::fixtures::{at, unique};
 use super::Backend;
-use p2p_adapters::{EventPublisher, Notifier, WorkflowStarter};
 
 pub async fn notifications_are_accepted(b: &Backend) {
     let inv = unique("inv");

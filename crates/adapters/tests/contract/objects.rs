@@ -6,7 +6,6 @@ use p2p_adapters::{ObjectMeta, PageRequest, StoreError};
 
 use super::fixtures::{collect_pages, unique};
 use super::Backend;
-use p2p_adapters::ObjectStore;
 
 fn meta(content_type: &str, invoice_id: &str) -> ObjectMeta {
     ObjectMeta {

@@ -12,10 +12,6 @@ use p2p_core::vendor::VendorStatus;
 
 use super::fixtures::*;
 use super::Backend;
-use p2p_adapters::{
-    AuditRepository, InvoiceRepository, PaymentRepository, PurchaseOrderRepository, UnitOfWork,
-    VendorRepository,
-};
 
 fn is_version_mismatch(e: &StoreError) -> bool {
     matches!(
