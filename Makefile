@@ -10,13 +10,13 @@ CARGO ?= cargo
 ## started on 127.0.0.1 for the aws adapters), the infrastructure linters.
 test: check-tools
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
-	scripts/with-moto.sh $(CARGO) test --workspace --locked
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	scripts/with-moto.sh $(CARGO) test --workspace
 	scripts/lint-infra.sh
 
 ## make demo: the main job: the real invoice workflow, end to end, on the embedded store.
 demo:
-	$(CARGO) run --release --locked -p p2p-cli -- demo
+	$(CARGO) run --release -p p2p-cli -- demo
 
 ## make build: the Lambda artifacts with AWS SAM (cargo-lambda + zig), offline.
 build:
