@@ -2,51 +2,78 @@
 //! the `asl` interpreter with the real Lambda handlers, on the embedded store (or on any AWS
 //! endpoint with `--endpoint-url`).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-mod run;
+use p2p_cli::{demo, executions, invoke, jobs, run, tasks, GlobalOptions};
 
 #[derive(Parser, Debug)]
-#[command(name = "p2p", version, about = "Procure-to-pay invoice automation, on one machine")]
+#[command(
+    name = "p2p",
+    version,
+    about = "Procure-to-pay invoice automation, on one machine",
+    long_about = "Procure-to-pay invoice automation, on one machine: the real invoice workflow \
+                  (statemachine/invoice-workflow.asl.json) and the real Lambda handlers, run \
+                  in-process on an embedded store. Start with `p2p demo`."
+)]
 struct Cli {
-    /// Data directory of the embedded store.
-    #[arg(long, global = true, env = "P2P_DATA_DIR", default_value = ".p2p")]
-    data_dir: PathBuf,
-    /// Use the aws adapters against this endpoint (e.g. a moto server) instead of the embedded store.
-    #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
-    endpoint_url: Option<String>,
+    #[command(flatten)]
+    global: GlobalOptions,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// The invoice workflow end to end on the embedded store: five invoices, one paid.
+    Demo(demo::DemoArgs),
     /// Run any state machine definition and print its output.
     Run(run::RunArgs),
+    /// Run one Lambda handler on one event and print its result.
+    Invoke(invoke::InvokeArgs),
+    /// Run a scheduled job now.
+    Jobs(jobs::JobsArgs),
+    /// Resume an execution waiting on a task token with the task's output (SendTaskSuccess).
+    TaskSuccess(tasks::TaskSuccessArgs),
+    /// Fail the task an execution waits on (SendTaskFailure).
+    TaskFailure(tasks::TaskFailureArgs),
+    /// The workflow executions of the data directory.
+    #[command(subcommand)]
+    Executions(executions::ExecutionsCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    p2p_cli::init_process_output();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
+    let global = cli.global;
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => run::run(args).await,
+            Command::Demo(args) => demo::demo(args, &global).await,
+            Command::Run(args) => run::run(args, &global).await,
+            Command::Invoke(args) => invoke::invoke(args, &global).await,
+            Command::Jobs(args) => jobs::jobs(args, &global).await,
+            Command::TaskSuccess(args) => tasks::task_success(args, &global).await,
+            Command::TaskFailure(args) => tasks::task_failure(args, &global).await,
+            Command::Executions(command) => executions::executions(command, &global).await,
         }
     });
+    // Handlers may still hold blocking work (SQLite); do not wait for stragglers.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line naming the thing that failed, with its causes.
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", p2p_cli::run::one_line(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }
