@@ -1,0 +1,133 @@
+//! The full invoice workflow on the embedded store, end to end: the real ASL file, the real
+//! handlers (validate -> process -> reconcile -> auto-approve -> approve-payment with both
+//! payment files written -> notify), each execution persisted like `p2p` does.
+//! Budget (issue 5): >= 1,000 invoices per second.
+//!
+//! Each invoice bills its own PO (created, with its goods receipt, outside the timed part),
+//! so the cumulative-invoicing check never grows with the run.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use p2p_adapters::local::{ExecutionStatus, LocalBackend};
+use p2p_adapters::{Buckets, ChangeSet, Expect, Services, Write};
+use p2p_asl::StateMachine;
+use p2p_cli::functions::FunctionSet;
+use p2p_cli::workflow::{self, WorkflowRunner};
+use p2p_core::purchase_order::{GoodsReceiptInput, LineInput, PurchaseOrderInput, ReceiptLineInput};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+struct Bench {
+    _dir: tempfile::TempDir,
+    services: Services,
+    runner: Arc<WorkflowRunner>,
+    machine: Arc<StateMachine>,
+    next: AtomicU64,
+}
+
+async fn setup() -> Bench {
+    p2p_function_support::metrics::set_stdout_enabled(false);
+    let dir = tempfile::tempdir().unwrap();
+    let backend = LocalBackend::open(dir.path()).unwrap();
+    let services = backend.services(Buckets::default());
+    p2p_cli::demo::seed_reference_data(&services).await.unwrap();
+    let (machine, _) = workflow::load_invoice_workflow(None).unwrap();
+    let functions = Arc::new(FunctionSet::from_source(services.clone(), &[("AUTO_APPROVE_LIMIT", "5000")][..]).unwrap());
+    let runner = WorkflowRunner::new(functions, backend.workflows.clone());
+    Bench { _dir: dir, services, runner: Arc::new(runner), machine: Arc::new(machine), next: AtomicU64::new(0) }
+}
+
+/// A PO with its receipt for invoice `n`; returns the invoice submission.
+async fn prepare(b: &Bench, n: u64) -> (String, serde_json::Value) {
+    let now = Utc::now();
+    let vendor = b.services.store.get_vendor(p2p_cli::demo::VENDOR_ID).await.unwrap().unwrap();
+    let po_id = format!("po-bench-{n}");
+    let mut po = PurchaseOrderInput {
+        po_number: Some(format!("PO-BENCH-{n}")),
+        vendor_id: Some(vendor.id.clone()),
+        lines: vec![LineInput {
+            description: Some("Service".into()),
+            quantity: Some(Decimal::ONE),
+            unit_price: Some(Decimal::new(10000, 2)),
+            ..LineInput::default()
+        }],
+        currency: Some("EUR".into()),
+        requested_by: Some("buyer@example.com".into()),
+        ..PurchaseOrderInput::default()
+    }
+    .into_purchase_order(po_id.clone(), &vendor, now)
+    .unwrap()
+    .approve("manager@example.com", now)
+    .unwrap();
+    po.version = 1;
+    let receipt = GoodsReceiptInput {
+        lines: vec![ReceiptLineInput { line_no: Some(1), quantity_accepted: Some(Decimal::ONE), quantity_rejected: None }],
+        received_by: Some("warehouse@example.com".into()),
+        ..GoodsReceiptInput::default()
+    }
+    .into_receipt(format!("gr-bench-{n}"), &po, now)
+    .unwrap();
+    b.services
+        .store
+        .commit(ChangeSet::new().write(Write::PutPurchaseOrder(po, Expect::Absent)).write(Write::PutGoodsReceipt(receipt)))
+        .await
+        .unwrap();
+    let today = now.date_naive();
+    let input = json!({
+        "invoice_number": format!("BENCH-{n}"),
+        "vendor_id": vendor.id,
+        "po_id": po_id,
+        "invoice_date": today.to_string(),
+        "due_date": (today + chrono::Duration::days(30)).to_string(),
+        "currency": "EUR",
+        "lines": [{"description": "Service", "quantity": "1", "unit_price": "100.00"}],
+        "total_amount": "100.00",
+        "submitted_by": "ap-clerk@example.com",
+    });
+    (format!("bench-{n}"), input)
+}
+
+/// Runs `iters` invoices, `concurrency` at a time; returns the time the executions took.
+async fn run_batch(b: &Bench, iters: u64, concurrency: usize) -> Duration {
+    let mut work = Vec::with_capacity(iters as usize);
+    for _ in 0..iters {
+        let n = b.next.fetch_add(1, Ordering::Relaxed);
+        work.push(prepare(b, n).await);
+    }
+    let start = Instant::now();
+    let mut chunks = work.chunks(concurrency.max(1));
+    for chunk in chunks.by_ref() {
+        let mut set = tokio::task::JoinSet::new();
+        for (name, input) in chunk.iter().cloned() {
+            let runner = Arc::clone(&b.runner);
+            let machine = Arc::clone(&b.machine);
+            set.spawn(async move { runner.start(&machine, &name, input).await });
+        }
+        while let Some(r) = set.join_next().await {
+            let e = r.unwrap().unwrap().into_execution();
+            assert_eq!(e.status, ExecutionStatus::Succeeded, "{:?}", e.error);
+        }
+    }
+    start.elapsed()
+}
+
+fn invoice_workflow(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let bench = rt.block_on(setup());
+    let mut group = c.benchmark_group("invoice_workflow");
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(20);
+    for concurrency in [1usize, 4] {
+        group.bench_function(format!("end_to_end_concurrency_{concurrency}"), |bch| {
+            bch.iter_custom(|iters| rt.block_on(run_batch(&bench, iters, concurrency)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, invoice_workflow);
+criterion_main!(benches);
