@@ -2,7 +2,9 @@
 //! `AWS_ENDPOINT_URL` points at an emulator), otherwise the local embedded store.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use p2p_adapters::aws::AwsBackend;
 use p2p_adapters::local::{LocalBackend, DEFAULT_DATA_DIR};
 use p2p_adapters::{Buckets, Services};
 
@@ -54,8 +56,24 @@ pub fn local_services(data_dir: PathBuf) -> Result<Services, FunctionError> {
     Ok(backend.services(Buckets::from_env()))
 }
 
-async fn aws_services() -> Result<Services, FunctionError> {
-    Err(FunctionError::Misconfigured(
-        "the AWS adapters are not available in this build".into(),
-    ))
+/// DynamoDB, S3, SNS, EventBridge and Step Functions over one SDK configuration; resource
+/// names from the environment (see `p2p_adapters::schema`).
+pub async fn aws_services() -> Result<Services, FunctionError> {
+    let backend = AwsBackend::from_env().await;
+    let names = backend.names().clone();
+    let (clock, ids) = Services::system_clock_and_ids();
+    Ok(Services {
+        objects: Arc::new(backend.object_store()),
+        notifier: Arc::new(backend.notifier()),
+        events: Arc::new(backend.event_publisher()),
+        workflows: Arc::new(backend.workflow_starter()),
+        store: Arc::new(backend),
+        buckets: Buckets {
+            raw: names.raw_bucket,
+            processed: names.processed_bucket,
+            payments: names.payments_bucket,
+        },
+        clock,
+        ids,
+    })
 }

@@ -1,0 +1,20 @@
+use export_monitor::{handle, Config, WorkdayClient};
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use p2p_function_support::{backend, telemetry, Deadline};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init_tracing();
+    let config = Config::from_env()?;
+    let services = backend::services_from_env().await?;
+    let workday = WorkdayClient::new(&config.workday)?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let (services, config, workday) = (&services, &config, &workday);
+        async move {
+            let deadline = Deadline::from_lambda(event.context.deadline, config.deadline_margin);
+            handle(services, config, workday, event.payload, deadline).await
+        }
+    }))
+    .await
+}
