@@ -32,7 +32,12 @@ pub struct Provisioned {
     pub existing: Vec<String>,
 }
 
-fn failed(resource: &str, env_var: &'static str, what: &str, err: impl std::error::Error + 'static) -> StoreError {
+fn failed(
+    resource: &str,
+    env_var: &'static str,
+    what: &str,
+    err: impl std::error::Error + 'static,
+) -> StoreError {
     StoreError::Misconfigured {
         resource: resource.to_string(),
         env_var,
@@ -41,7 +46,10 @@ fn failed(resource: &str, env_var: &'static str, what: &str, err: impl std::erro
 }
 
 /// Creates (or checks) every table, bucket, the topic and the bus.
-pub async fn provision(clients: &AwsClients, names: &ResourceNames) -> Result<Provisioned, StoreError> {
+pub async fn provision(
+    clients: &AwsClients,
+    names: &ResourceNames,
+) -> Result<Provisioned, StoreError> {
     let mut report = Provisioned {
         names: names.clone(),
         created: Vec::new(),
@@ -63,13 +71,24 @@ pub async fn provision(clients: &AwsClients, names: &ResourceNames) -> Result<Pr
         .name(topic_name)
         .send()
         .await
-        .map_err(|e| failed(topic_name, schema::NOTIFICATION_TOPIC.env_var, "CreateTopic", e))?;
+        .map_err(|e| {
+            failed(
+                topic_name,
+                schema::NOTIFICATION_TOPIC.env_var,
+                "CreateTopic",
+                e,
+            )
+        })?;
     if let Some(arn) = topic.topic_arn {
         report.names.notification_topic_arn = arn;
     }
     report.existing.push(format!("topic {topic_name}"));
     let created = ensure_event_bus(clients, &names.event_bus_name).await?;
-    push(&mut report, created, format!("event bus {}", names.event_bus_name));
+    push(
+        &mut report,
+        created,
+        format!("event bus {}", names.event_bus_name),
+    );
     Ok(report)
 }
 
@@ -94,7 +113,11 @@ fn key(attr: &str, key_type: KeyType) -> Result<KeySchemaElement, StoreError> {
 }
 
 /// The `CreateTable` of a table spec: the key and every index attribute as String.
-async fn ensure_table(clients: &AwsClients, spec: &TableSpec, name: &str) -> Result<bool, StoreError> {
+async fn ensure_table(
+    clients: &AwsClients,
+    spec: &TableSpec,
+    name: &str,
+) -> Result<bool, StoreError> {
     let ddb = &clients.dynamodb;
     match ddb.describe_table().table_name(name).send().await {
         Ok(out) => {
@@ -130,7 +153,11 @@ async fn ensure_table(clients: &AwsClients, spec: &TableSpec, name: &str) -> Res
         let mut gsi = GlobalSecondaryIndex::builder()
             .index_name(index.name)
             .key_schema(key(index.partition_key, KeyType::Hash)?)
-            .projection(Projection::builder().projection_type(ProjectionType::All).build());
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            );
         if let Some(sort) = index.sort_key {
             gsi = gsi.key_schema(key(sort, KeyType::Range)?);
         }
@@ -214,7 +241,11 @@ fn check_indexes(
     }
 }
 
-async fn ensure_bucket(clients: &AwsClients, bucket: &str, resource: NamedResource) -> Result<bool, StoreError> {
+async fn ensure_bucket(
+    clients: &AwsClients,
+    bucket: &str,
+    resource: NamedResource,
+) -> Result<bool, StoreError> {
     let s3 = &clients.s3;
     let mut create = s3.create_bucket().bucket(bucket);
     // us-east-1 is the one region that refuses an explicit location constraint.
@@ -285,7 +316,13 @@ async fn ensure_event_bus(clients: &AwsClients, bus: &str) -> Result<bool, Store
     if bus == "default" {
         return Ok(false);
     }
-    match clients.eventbridge.create_event_bus().name(bus).send().await {
+    match clients
+        .eventbridge
+        .create_event_bus()
+        .name(bus)
+        .send()
+        .await
+    {
         Ok(_) => Ok(true),
         Err(e) if crate::aws::is_error_code(&e, "ResourceAlreadyExistsException") => Ok(false),
         Err(e) => Err(failed(bus, schema::EVENT_BUS.env_var, "CreateEventBus", e)),

@@ -17,7 +17,9 @@ use p2p_adapters::{Buckets, ChangeSet, Expect, Services, Write};
 use p2p_asl::StateMachine;
 use p2p_cli::functions::FunctionSet;
 use p2p_cli::workflow::{self, WorkflowRunner};
-use p2p_core::purchase_order::{GoodsReceiptInput, LineInput, PurchaseOrderInput, ReceiptLineInput};
+use p2p_core::purchase_order::{
+    GoodsReceiptInput, LineInput, PurchaseOrderInput, ReceiptLineInput,
+};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -36,15 +38,29 @@ async fn setup() -> Bench {
     let services = backend.services(Buckets::default());
     p2p_cli::demo::seed_reference_data(&services).await.unwrap();
     let (machine, _) = workflow::load_invoice_workflow(None).unwrap();
-    let functions = Arc::new(FunctionSet::from_source(services.clone(), &[("AUTO_APPROVE_LIMIT", "5000")][..]).unwrap());
+    let functions = Arc::new(
+        FunctionSet::from_source(services.clone(), &[("AUTO_APPROVE_LIMIT", "5000")][..]).unwrap(),
+    );
     let runner = WorkflowRunner::new(functions, backend.workflows.clone());
-    Bench { _dir: dir, services, runner: Arc::new(runner), machine: Arc::new(machine), next: AtomicU64::new(0) }
+    Bench {
+        _dir: dir,
+        services,
+        runner: Arc::new(runner),
+        machine: Arc::new(machine),
+        next: AtomicU64::new(0),
+    }
 }
 
 /// A PO with its receipt for invoice `n`; returns the invoice submission.
 async fn prepare(b: &Bench, n: u64) -> (String, serde_json::Value) {
     let now = Utc::now();
-    let vendor = b.services.store.get_vendor(p2p_cli::demo::VENDOR_ID).await.unwrap().unwrap();
+    let vendor = b
+        .services
+        .store
+        .get_vendor(p2p_cli::demo::VENDOR_ID)
+        .await
+        .unwrap()
+        .unwrap();
     let po_id = format!("po-bench-{n}");
     let mut po = PurchaseOrderInput {
         po_number: Some(format!("PO-BENCH-{n}")),
@@ -65,7 +81,11 @@ async fn prepare(b: &Bench, n: u64) -> (String, serde_json::Value) {
     .unwrap();
     po.version = 1;
     let receipt = GoodsReceiptInput {
-        lines: vec![ReceiptLineInput { line_no: Some(1), quantity_accepted: Some(Decimal::ONE), quantity_rejected: None }],
+        lines: vec![ReceiptLineInput {
+            line_no: Some(1),
+            quantity_accepted: Some(Decimal::ONE),
+            quantity_rejected: None,
+        }],
         received_by: Some("warehouse@example.com".into()),
         ..GoodsReceiptInput::default()
     }
@@ -73,7 +93,11 @@ async fn prepare(b: &Bench, n: u64) -> (String, serde_json::Value) {
     .unwrap();
     b.services
         .store
-        .commit(ChangeSet::new().write(Write::PutPurchaseOrder(po, Expect::Absent)).write(Write::PutGoodsReceipt(receipt)))
+        .commit(
+            ChangeSet::new()
+                .write(Write::PutPurchaseOrder(po, Expect::Absent))
+                .write(Write::PutGoodsReceipt(receipt)),
+        )
         .await
         .unwrap();
     let today = now.date_naive();
@@ -116,7 +140,10 @@ async fn run_batch(b: &Bench, iters: u64, concurrency: usize) -> Duration {
 }
 
 fn invoice_workflow(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let bench = rt.block_on(setup());
     let mut group = c.benchmark_group("invoice_workflow");
     group.throughput(Throughput::Elements(1));

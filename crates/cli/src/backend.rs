@@ -72,7 +72,9 @@ pub struct Backend {
 
 impl std::fmt::Debug for Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Backend").field("choice", &self.choice).finish()
+        f.debug_struct("Backend")
+            .field("choice", &self.choice)
+            .finish()
     }
 }
 

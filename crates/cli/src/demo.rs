@@ -456,10 +456,8 @@ pub async fn run_demo(
                 .context("export monitor configuration")?,
         )?;
     let functions = Arc::new(functions);
-    let runner = WorkflowRunner::with_registry(
-        functions.registry(task_timeout),
-        backend.executions.clone(),
-    );
+    let runner =
+        WorkflowRunner::with_registry(functions.registry(task_timeout), backend.executions.clone());
 
     let today = services.clock.now().date_naive();
     let mut results = Vec::new();
@@ -581,7 +579,12 @@ async fn print_report(backend: &Backend, report: &DemoReport) -> anyhow::Result<
             .get("total_amount")
             .and_then(Value::as_str)
             .map(|a| {
-                let currency = case.execution.input.get("currency").and_then(Value::as_str).unwrap_or("");
+                let currency = case
+                    .execution
+                    .input
+                    .get("currency")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
                 format!("{a} {currency}")
             })
             .unwrap_or_default();
@@ -666,7 +669,10 @@ async fn print_report(backend: &Backend, report: &DemoReport) -> anyhow::Result<
 
     println!("Payment files");
     for (inv, pay) in &paid {
-        println!("  {} ({}), payment {} {}:", inv.invoice_number, inv.id, pay.id, pay.status);
+        println!(
+            "  {} ({}), payment {} {}:",
+            inv.invoice_number, inv.id, pay.id, pay.status
+        );
         for key in [&pay.xml_s3_key, &pay.json_s3_key].into_iter().flatten() {
             println!(
                 "    {}",
@@ -683,7 +689,11 @@ async fn print_report(backend: &Backend, report: &DemoReport) -> anyhow::Result<
         );
         let mut entries = audit_of(services, &inv.id).await?;
         entries.extend(audit_of(services, &pay.id).await?);
-        entries.sort_by(|a, b| a.timestamp.cmp(&b.timestamp).then(a.created_at.cmp(&b.created_at)));
+        entries.sort_by(|a, b| {
+            a.timestamp
+                .cmp(&b.timestamp)
+                .then(a.created_at.cmp(&b.created_at))
+        });
         let mut table = Table::new(&["time", "action", "entity", "by"]);
         for a in entries {
             table.row(vec![
@@ -728,7 +738,9 @@ fn explain(case: &CaseResult) -> Vec<String> {
                 "reconciliation: {outcome}; ended in {}",
                 end_state(e).unwrap_or_default()
             ));
-            if let Some(Value::Array(ds)) = output.and_then(|o| o.pointer("/reconciliation/report/discrepancies")) {
+            if let Some(Value::Array(ds)) =
+                output.and_then(|o| o.pointer("/reconciliation/report/discrepancies"))
+            {
                 for d in ds {
                     lines.push(format!(
                         "discrepancy {}: {}",
@@ -753,7 +765,9 @@ fn explain(case: &CaseResult) -> Vec<String> {
                     "payment {} approved, files {} and {}",
                     pay.get("payment_id").and_then(Value::as_str).unwrap_or("?"),
                     pay.get("xml_s3_key").and_then(Value::as_str).unwrap_or("?"),
-                    pay.get("json_s3_key").and_then(Value::as_str).unwrap_or("?")
+                    pay.get("json_s3_key")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?")
                 ));
             }
         }

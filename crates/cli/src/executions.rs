@@ -57,7 +57,9 @@ pub async fn executions(command: ExecutionsCommand, global: &GlobalOptions) -> a
             if history {
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({"events": execution.history}))?
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"events": execution.history})
+                    )?
                 );
             }
             Ok(())

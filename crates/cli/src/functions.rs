@@ -59,7 +59,9 @@ pub fn is_known(name: &str) -> bool {
 }
 
 pub fn test_tasks_enabled() -> bool {
-    ProcessEnv.var(TEST_TASKS_ENV).is_some_and(|v| v == "1" || v == "true")
+    ProcessEnv
+        .var(TEST_TASKS_ENV)
+        .is_some_and(|v| v == "1" || v == "true")
 }
 
 /// Why an invocation failed: the handler's error (with its `errorType`) or a configuration
@@ -154,7 +156,10 @@ impl FunctionSet {
     }
 
     /// Replaces the export monitor's configuration (e.g. the demo's local Workday receiver).
-    pub fn with_export_monitor(mut self, config: export_monitor::Config) -> Result<Self, FunctionError> {
+    pub fn with_export_monitor(
+        mut self,
+        config: export_monitor::Config,
+    ) -> Result<Self, FunctionError> {
         let client = export_monitor::WorkdayClient::new(&config.workday)?;
         self.export = ExportMonitor::Ready {
             config: Box::new(config),

@@ -65,19 +65,25 @@ pub async fn jobs(args: JobsArgs, global: &GlobalOptions) -> anyhow::Result<()> 
         let local = LocalWorkday::start()
             .await
             .context("cannot start the local Workday receiver")?;
-        set = set.with_export_monitor(local.export_monitor_config(&p2p_function_support::ProcessEnv)?)?;
+        set = set
+            .with_export_monitor(local.export_monitor_config(&p2p_function_support::ProcessEnv)?)?;
         workday = Some(local);
     }
     if args.job == Job::ExportMonitor {
         if let Err(e) = set.export_monitor() {
-            anyhow::bail!("export-monitor: {e} (or pass --local-workday to deliver to a local stand-in)");
+            anyhow::bail!(
+                "export-monitor: {e} (or pass --local-workday to deliver to a local stand-in)"
+            );
         }
     }
     let stats = run_with_progress(Arc::new(set), args.job, args.dry_run).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&stats)?);
     } else {
-        print!("{}", stats_table(args.job, &stats, workday.as_ref()).render());
+        print!(
+            "{}",
+            stats_table(args.job, &stats, workday.as_ref()).render()
+        );
         for key in ["failures", "errors"] {
             if let Some(Value::Array(items)) = stats.get(key) {
                 for item in items {
@@ -118,7 +124,12 @@ pub async fn run_with_progress(
         }
         Err(e) => {
             bar.abandon();
-            anyhow::bail!("{} failed: {}: {}", job.function(), e.error_type(), e.message())
+            anyhow::bail!(
+                "{} failed: {}: {}",
+                job.function(),
+                e.error_type(),
+                e.message()
+            )
         }
     }
 }

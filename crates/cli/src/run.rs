@@ -179,7 +179,10 @@ pub async fn run(args: RunArgs, global: &GlobalOptions) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("cannot record execution {name}: {e}"))?;
         // Resumes need the real handlers; the mocks of this run are not kept.
-        let runner = WorkflowRunner::with_executor(Executor::new(Registry::new()), backend.executions.clone());
+        let runner = WorkflowRunner::with_executor(
+            Executor::new(Registry::new()),
+            backend.executions.clone(),
+        );
         runner
             .record(&execution, &input)
             .await
@@ -190,7 +193,10 @@ pub async fn run(args: RunArgs, global: &GlobalOptions) -> anyhow::Result<()> {
 
 fn report(execution: &Execution, history: bool) -> anyhow::Result<()> {
     if history {
-        println!("{}", serde_json::to_string_pretty(&execution.history_json())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&execution.history_json())?
+        );
     }
     let name = &execution.name;
     match &execution.outcome {

@@ -76,9 +76,7 @@ pub async fn task_failure(args: TaskFailureArgs, global: &GlobalOptions) -> anyh
 
 /// A token can only be waiting in an existing data directory: do not create one.
 fn require_store(global: &GlobalOptions, token: &str) -> anyhow::Result<()> {
-    let db = global
-        .data_dir
-        .join(p2p_adapters::local::DATABASE_FILE);
+    let db = global.data_dir.join(p2p_adapters::local::DATABASE_FILE);
     if db.is_file() {
         Ok(())
     } else {

@@ -32,7 +32,9 @@ pub struct LocalWorkday {
 
 impl std::fmt::Debug for LocalWorkday {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalWorkday").field("url", &self.url).finish()
+        f.debug_struct("LocalWorkday")
+            .field("url", &self.url)
+            .finish()
     }
 }
 

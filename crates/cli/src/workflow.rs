@@ -212,14 +212,12 @@ impl WorkflowRunner {
         match self.executions.start_workflow(name, &input).await? {
             StartOutcome::Started { .. } => {}
             StartOutcome::AlreadyExists { .. } => {
-                let existing = self
-                    .executions
-                    .get_execution(name)
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound {
+                let existing = self.executions.get_execution(name).await?.ok_or_else(|| {
+                    StoreError::NotFound {
                         entity: "workflow execution",
                         id: name.to_string(),
-                    })?;
+                    }
+                })?;
                 // Queued by someone else and not yet run: run it now.
                 if existing.status != ExecutionStatus::Pending {
                     return Ok(Started::Existing(existing));
@@ -274,7 +272,9 @@ impl WorkflowRunner {
         execution: &Execution,
         input: &Value,
     ) -> Result<WorkflowExecution, WorkflowError> {
-        self.executions.start_workflow(&execution.name, input).await?;
+        self.executions
+            .start_workflow(&execution.name, input)
+            .await?;
         let claimed = self
             .executions
             .claim_execution(&execution.name)
@@ -424,10 +424,13 @@ enum Resumption {
 }
 
 fn snapshot_of(record: &WorkflowExecution) -> Result<ExecutionSnapshot, WorkflowError> {
-    let value = record.snapshot.clone().ok_or_else(|| WorkflowError::Snapshot {
-        name: record.name.clone(),
-        message: "no snapshot stored".into(),
-    })?;
+    let value = record
+        .snapshot
+        .clone()
+        .ok_or_else(|| WorkflowError::Snapshot {
+            name: record.name.clone(),
+            message: "no snapshot stored".into(),
+        })?;
     serde_json::from_value(value).map_err(|e| WorkflowError::Snapshot {
         name: record.name.clone(),
         message: e.to_string(),
@@ -435,7 +438,10 @@ fn snapshot_of(record: &WorkflowExecution) -> Result<ExecutionSnapshot, Workflow
 }
 
 /// Copies an interpreter execution's outcome into its stored record.
-fn apply_outcome(record: &mut WorkflowExecution, execution: &Execution) -> Result<(), WorkflowError> {
+fn apply_outcome(
+    record: &mut WorkflowExecution,
+    execution: &Execution,
+) -> Result<(), WorkflowError> {
     record.history = match execution.history_json() {
         Value::Object(mut o) => match o.remove("events") {
             Some(Value::Array(events)) => events,

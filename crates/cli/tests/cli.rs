@@ -52,7 +52,11 @@ fn assert_ok(o: &Output) {
 
 /// Fails with one `error: ...` line on stderr that mentions `needle`.
 fn assert_one_line_error(o: &Output, needle: &str) {
-    assert!(!o.status.success(), "expected a failure, got success:\n{}", stdout(o));
+    assert!(
+        !o.status.success(),
+        "expected a failure, got success:\n{}",
+        stdout(o)
+    );
     let err = stderr(o);
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "expected one error line, got:\n{err}");
@@ -102,18 +106,54 @@ fn demo_runs_end_to_end_and_a_second_run_changes_nothing() {
     let rows = summary_rows(&out);
     assert_eq!(rows.len(), 5, "{out}");
     let row = |i: usize| rows[i].join(" | ");
-    assert!(row(0).contains("NW-DEMO-0001") && row(0).contains("PaymentApproved") && row(0).contains("paid"), "{}", row(0));
-    assert!(row(0).contains("sent"), "payment of invoice 1 is sent: {}", row(0));
-    assert!(row(1).contains("InvoiceRejected") && row(1).contains("rejected"), "{}", row(1));
+    assert!(
+        row(0).contains("NW-DEMO-0001")
+            && row(0).contains("PaymentApproved")
+            && row(0).contains("paid"),
+        "{}",
+        row(0)
+    );
+    assert!(
+        row(0).contains("sent"),
+        "payment of invoice 1 is sent: {}",
+        row(0)
+    );
+    assert!(
+        row(1).contains("InvoiceRejected") && row(1).contains("rejected"),
+        "{}",
+        row(1)
+    );
     assert!(row(2).contains("failed: DuplicateInvoice"), "{}", row(2));
-    assert!(row(3).contains("failed: InvoiceInvalid") && row(3).contains("not stored"), "{}", row(3));
-    assert!(row(4).contains("NW-DEMO-0005") && row(4).contains("PaymentApproved") && row(4).contains("paid"), "{}", row(4));
-    assert!(out.contains("approved from the CLI (task-success)"), "{out}");
-    assert!(out.contains("discrepancy "), "the rejected invoice's report is shown:\n{out}");
-    assert!(out.contains("invalid: "), "the invalid invoice's errors are shown:\n{out}");
+    assert!(
+        row(3).contains("failed: InvoiceInvalid") && row(3).contains("not stored"),
+        "{}",
+        row(3)
+    );
+    assert!(
+        row(4).contains("NW-DEMO-0005")
+            && row(4).contains("PaymentApproved")
+            && row(4).contains("paid"),
+        "{}",
+        row(4)
+    );
+    assert!(
+        out.contains("approved from the CLI (task-success)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("discrepancy "),
+        "the rejected invoice's report is shown:\n{out}"
+    );
+    assert!(
+        out.contains("invalid: "),
+        "the invalid invoice's errors are shown:\n{out}"
+    );
     assert!(out.contains("2 callback(s) delivered"), "{out}");
     assert!(out.contains("Audit trail of invoice NW-DEMO-0001"), "{out}");
-    assert!(out.contains("APPROVE_WITH_FILES") || out.contains("APPROVE"), "{out}");
+    assert!(
+        out.contains("APPROVE_WITH_FILES") || out.contains("APPROVE"),
+        "{out}"
+    );
 
     // Every payment file printed exists on disk, under the data directory.
     let files: Vec<PathBuf> = out
@@ -143,16 +183,27 @@ fn demo_runs_end_to_end_and_a_second_run_changes_nothing() {
     let second = p2p(&dir, &["demo"]);
     assert_ok(&second);
     let out2 = stdout(&second);
-    assert_eq!(summary_rows(&out2), rows, "same result on the second run:\n{out2}");
+    assert_eq!(
+        summary_rows(&out2),
+        rows,
+        "same result on the second run:\n{out2}"
+    );
     assert!(out2.contains("already there"), "{out2}");
-    assert!(!out2.contains("(created)"), "nothing created the second time:\n{out2}");
+    assert!(
+        !out2.contains("(created)"),
+        "nothing created the second time:\n{out2}"
+    );
     assert!(out2.contains("[already run: stored result]"), "{out2}");
     assert!(out2.contains("0 callback(s) delivered"), "{out2}");
 
     let list = p2p(&dir, &["executions", "list"]);
     assert_ok(&list);
     let listed = stdout(&list);
-    assert_eq!(listed.matches("demo-").count(), 5, "five executions, no more:\n{listed}");
+    assert_eq!(
+        listed.matches("demo-").count(),
+        5,
+        "five executions, no more:\n{listed}"
+    );
 }
 
 #[test]
@@ -218,7 +269,14 @@ fn invoke_runs_one_handler_and_reports_its_error_type() {
     let dir = tmp.path().join("data");
     let ok = p2p(
         &dir,
-        &["invoke", "validate-invoice", "--event", repo_file("events/validate-invoice/canonical-valid.json").to_str().unwrap()],
+        &[
+            "invoke",
+            "validate-invoice",
+            "--event",
+            repo_file("events/validate-invoice/canonical-valid.json")
+                .to_str()
+                .unwrap(),
+        ],
     );
     assert_ok(&ok);
     let result: Value = serde_json::from_str(&stdout(&ok)).unwrap();
@@ -226,7 +284,14 @@ fn invoke_runs_one_handler_and_reports_its_error_type() {
 
     let invalid = p2p(
         &dir,
-        &["invoke", "validate-invoice", "--event", repo_file("events/validate-invoice/canonical-invalid.json").to_str().unwrap()],
+        &[
+            "invoke",
+            "validate-invoice",
+            "--event",
+            repo_file("events/validate-invoice/canonical-invalid.json")
+                .to_str()
+                .unwrap(),
+        ],
     );
     assert_ok(&invalid);
     let result: Value = serde_json::from_str(&stdout(&invalid)).unwrap();
@@ -236,12 +301,22 @@ fn invoke_runs_one_handler_and_reports_its_error_type() {
     // process-invoice on an unknown PO: the contract's error name, non-zero exit.
     let failed = p2p(
         &dir,
-        &["invoke", "process-invoice", "--event", repo_file("events/process-invoice/unknown-po.json").to_str().unwrap()],
+        &[
+            "invoke",
+            "process-invoice",
+            "--event",
+            repo_file("events/process-invoice/unknown-po.json")
+                .to_str()
+                .unwrap(),
+        ],
     );
     assert!(!failed.status.success());
     let err = stderr(&failed);
     assert!(err.contains("process-invoice failed: "), "{err}");
-    assert!(err.contains("NotFound") || err.contains("InvoiceInvalid"), "{err}");
+    assert!(
+        err.contains("NotFound") || err.contains("InvoiceInvalid"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -261,7 +336,10 @@ fn jobs_dry_run_reports_statistics_and_changes_nothing() {
     let table = stdout(&monitor);
     assert!(table.contains("export-monitor statistics"), "{table}");
     assert!(table.contains("approved_payments_found"), "{table}");
-    assert!(!table.contains('\u{1b}'), "no progress bar when stdout is not a terminal");
+    assert!(
+        !table.contains('\u{1b}'),
+        "no progress bar when stdout is not a terminal"
+    );
 
     // A real run needs the Workday settings, and says so.
     let monitor = p2p(&dir, &["jobs", "export-monitor"]);
@@ -272,7 +350,15 @@ fn jobs_dry_run_reports_statistics_and_changes_nothing() {
 fn task_success_resumes_a_waiting_execution() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    let paused = p2p(&dir, &["run", fixture("wait-for-token.asl.json").to_str().unwrap(), "--name", "manual-approval"]);
+    let paused = p2p(
+        &dir,
+        &[
+            "run",
+            fixture("wait-for-token.asl.json").to_str().unwrap(),
+            "--name",
+            "manual-approval",
+        ],
+    );
     assert_ok(&paused);
     let text = stdout(&paused);
     assert!(text.contains("is waiting for task token(s)"), "{text}");
@@ -286,10 +372,21 @@ fn task_success_resumes_a_waiting_execution() {
     let list = p2p(&dir, &["executions", "list"]);
     assert!(stdout(&list).contains("paused"), "{}", stdout(&list));
 
-    let resumed = p2p(&dir, &["task-success", &token, "--output", r#"{"approved_by": "controller@example.com"}"#]);
+    let resumed = p2p(
+        &dir,
+        &[
+            "task-success",
+            &token,
+            "--output",
+            r#"{"approved_by": "controller@example.com"}"#,
+        ],
+    );
     assert_ok(&resumed);
     let out = stdout(&resumed);
-    assert!(out.contains("execution manual-approval: SUCCEEDED at Done"), "{out}");
+    assert!(
+        out.contains("execution manual-approval: SUCCEEDED at Done"),
+        "{out}"
+    );
     assert!(out.contains("controller@example.com"), "{out}");
 
     // The token is spent.
@@ -297,16 +394,42 @@ fn task_success_resumes_a_waiting_execution() {
     assert_one_line_error(&again, &token);
 
     // task-failure on a fresh pause.
-    let paused = p2p(&dir, &["run", fixture("wait-for-token.asl.json").to_str().unwrap(), "--name", "manual-rejection"]);
+    let paused = p2p(
+        &dir,
+        &[
+            "run",
+            fixture("wait-for-token.asl.json").to_str().unwrap(),
+            "--name",
+            "manual-rejection",
+        ],
+    );
     assert_ok(&paused);
     let token = stdout(&paused)
         .lines()
-        .find_map(|l| l.split("task token(s): ").nth(1).map(|t| t.trim().to_string()))
+        .find_map(|l| {
+            l.split("task token(s): ")
+                .nth(1)
+                .map(|t| t.trim().to_string())
+        })
         .unwrap();
-    let failed = p2p(&dir, &["task-failure", &token, "--error", "ApprovalRejected", "--cause", "wrong cost centre"]);
+    let failed = p2p(
+        &dir,
+        &[
+            "task-failure",
+            &token,
+            "--error",
+            "ApprovalRejected",
+            "--cause",
+            "wrong cost centre",
+        ],
+    );
     assert_ok(&failed);
     assert!(stdout(&failed).contains("FAILED"), "{}", stdout(&failed));
-    assert!(stdout(&failed).contains("ApprovalRejected"), "{}", stdout(&failed));
+    assert!(
+        stdout(&failed).contains("ApprovalRejected"),
+        "{}",
+        stdout(&failed)
+    );
 }
 
 #[test]
@@ -316,33 +439,93 @@ fn bad_input_fails_in_one_line_and_leaves_the_store_untouched() {
     let workflow = repo_file("statemachine/invoice-workflow.asl.json");
     let w = workflow.to_str().unwrap();
 
-    let invalid = p2p(&dir, &["run", fixture("invalid-definition.asl.json").to_str().unwrap()]);
+    let invalid = p2p(
+        &dir,
+        &[
+            "run",
+            fixture("invalid-definition.asl.json").to_str().unwrap(),
+        ],
+    );
     assert_one_line_error(&invalid, "invalid-definition.asl.json");
-    assert!(stderr(&invalid).contains("Nowhere"), "names the bad target: {}", stderr(&invalid));
+    assert!(
+        stderr(&invalid).contains("Nowhere"),
+        "names the bad target: {}",
+        stderr(&invalid)
+    );
 
     let missing = p2p(&dir, &["run", w, "--input", "/no/such/input.json"]);
     assert_one_line_error(&missing, "/no/such/input.json");
 
-    let malformed = p2p(&dir, &["run", w, "--input", fixture("malformed.json").to_str().unwrap()]);
+    let malformed = p2p(
+        &dir,
+        &[
+            "run",
+            w,
+            "--input",
+            fixture("malformed.json").to_str().unwrap(),
+        ],
+    );
     assert_one_line_error(&malformed, "malformed.json");
 
-    let unknown = p2p(&dir, &["run", fixture("unknown-function.asl.json").to_str().unwrap()]);
+    let unknown = p2p(
+        &dir,
+        &[
+            "run",
+            fixture("unknown-function.asl.json").to_str().unwrap(),
+        ],
+    );
     assert_one_line_error(&unknown, "charge-credit-card");
 
-    let unknown_invoke = p2p(&dir, &["invoke", "charge-credit-card", "--event", fixture("mock-input.json").to_str().unwrap()]);
+    let unknown_invoke = p2p(
+        &dir,
+        &[
+            "invoke",
+            "charge-credit-card",
+            "--event",
+            fixture("mock-input.json").to_str().unwrap(),
+        ],
+    );
     assert_one_line_error(&unknown_invoke, "charge-credit-card");
 
-    let malformed_event = p2p(&dir, &["invoke", "validate-invoice", "--event", fixture("malformed.json").to_str().unwrap()]);
+    let malformed_event = p2p(
+        &dir,
+        &[
+            "invoke",
+            "validate-invoice",
+            "--event",
+            fixture("malformed.json").to_str().unwrap(),
+        ],
+    );
     assert_one_line_error(&malformed_event, "malformed.json");
 
-    let panics = p2p(&dir, &["run", fixture("panicking-task.asl.json").to_str().unwrap()]);
+    let panics = p2p(
+        &dir,
+        &["run", fixture("panicking-task.asl.json").to_str().unwrap()],
+    );
     assert_one_line_error(&panics, "States.TaskFailed");
-    assert!(stderr(&panics).contains("asked to panic"), "{}", stderr(&panics));
+    assert!(
+        stderr(&panics).contains("asked to panic"),
+        "{}",
+        stderr(&panics)
+    );
 
-    let hangs = p2p(&dir, &["run", fixture("hanging-task.asl.json").to_str().unwrap()]);
+    let hangs = p2p(
+        &dir,
+        &["run", fixture("hanging-task.asl.json").to_str().unwrap()],
+    );
     assert_one_line_error(&hangs, "States.Timeout");
 
-    let hangs = p2p(&dir, &["run", fixture("hanging-task-no-timeout.asl.json").to_str().unwrap(), "--task-timeout", "1"]);
+    let hangs = p2p(
+        &dir,
+        &[
+            "run",
+            fixture("hanging-task-no-timeout.asl.json")
+                .to_str()
+                .unwrap(),
+            "--task-timeout",
+            "1",
+        ],
+    );
     assert_one_line_error(&hangs, "Sandbox.Timedout");
 
     let no_token = p2p(&dir, &["task-success", "no-such-token"]);
@@ -357,7 +540,15 @@ fn help_lists_every_command() {
     let help = p2p(tmp.path(), &["--help"]);
     assert_ok(&help);
     let text = stdout(&help);
-    for command in ["demo", "run", "invoke", "jobs", "task-success", "task-failure", "executions"] {
+    for command in [
+        "demo",
+        "run",
+        "invoke",
+        "jobs",
+        "task-success",
+        "task-failure",
+        "executions",
+    ] {
         assert!(text.contains(command), "{command} missing from:\n{text}");
     }
 }

@@ -86,7 +86,9 @@ pub async fn handle(
         let result = approve(services, config, &input, &mut metrics).await;
         metrics.emit(services.clock.now().timestamp_millis());
         match &result {
-            Ok(out) => tracing::info!(payment_id = %out["payment_id"], "payment approved with files"),
+            Ok(out) => {
+                tracing::info!(payment_id = %out["payment_id"], "payment approved with files")
+            }
             Err(e) => tracing::warn!(error_type = e.error_type(), error = %e, "approval failed"),
         }
         result
@@ -183,7 +185,10 @@ async fn create_payment(
     );
     let changes = ChangeSet::new()
         .write(Write::PutPayment(payment.clone(), Expect::Absent))
-        .write(Write::PutInvoice(approved, Expect::Version(invoice.version)))
+        .write(Write::PutInvoice(
+            approved,
+            Expect::Version(invoice.version),
+        ))
         .audit(audit);
     match services.store.commit(changes).await {
         Ok(()) => {
@@ -220,7 +225,9 @@ async fn attach_files(services: &Services, payment: Payment) -> Result<Payment, 
                 ("payment-id".to_string(), payment.id.clone()),
                 ("invoice-id".to_string(), payment.invoice_id.clone()),
             ]),
-            tags: payment_file_tags(&payment, format, now).into_iter().collect(),
+            tags: payment_file_tags(&payment, format, now)
+                .into_iter()
+                .collect(),
         };
         services
             .objects
@@ -254,7 +261,10 @@ async fn attach_files(services: &Services, payment: Payment) -> Result<Payment, 
         }),
     );
     let changes = ChangeSet::new()
-        .write(Write::PutPayment(updated.clone(), Expect::Version(payment.version)))
+        .write(Write::PutPayment(
+            updated.clone(),
+            Expect::Version(payment.version),
+        ))
         .audit(audit);
     match services.store.commit(changes).await {
         Ok(()) => Ok(updated),
@@ -286,7 +296,9 @@ async fn publish_approved(services: &Services, payment: &Payment) -> Result<(), 
         }),
     );
     services.events.publish(&[event]).await.map_err(|e| {
-        FunctionError::Transient(format!("payment approved, InvoiceApproved not published: {e}"))
+        FunctionError::Transient(format!(
+            "payment approved, InvoiceApproved not published: {e}"
+        ))
     })
 }
 

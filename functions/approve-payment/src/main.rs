@@ -1,7 +1,7 @@
+use approve_payment::{handle, Config};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use p2p_function_support::{backend, telemetry};
 use serde_json::Value;
-use approve_payment::{handle, Config};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

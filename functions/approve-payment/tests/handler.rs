@@ -25,15 +25,24 @@ async fn matched_invoice(env: &TestEnv) -> String {
         .await
         .unwrap();
     let r = reconcile::Config::from_source(&empty[..]).unwrap();
-    let rec = reconcile::handle(&env.services, &r, event("reconcile/task-input.json"), Deadline::never())
-        .await
-        .unwrap();
+    let rec = reconcile::handle(
+        &env.services,
+        &r,
+        event("reconcile/task-input.json"),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
     assert_eq!(rec["outcome"], "matched");
     out["invoice_id"].as_str().unwrap().to_string()
 }
 
 /// The environment with counting, fault-injecting object store and store.
-fn flaky(env: TestEnv, objects: FlakyObjectStore, store: FlakyStore) -> (TestEnv, Arc<FlakyObjectStore>, Arc<FlakyStore>) {
+fn flaky(
+    env: TestEnv,
+    objects: FlakyObjectStore,
+    store: FlakyStore,
+) -> (TestEnv, Arc<FlakyObjectStore>, Arc<FlakyStore>) {
     let objects = Arc::new(objects);
     let store = Arc::new(store);
     let (o, s) = (objects.clone(), store.clone());
@@ -49,16 +58,26 @@ fn flaky(env: TestEnv, objects: FlakyObjectStore, store: FlakyStore) -> (TestEnv
 async fn approves_uploads_tagged_files_stores_keys_and_publishes() {
     let env = TestEnv::seeded().await;
     let invoice_id = matched_invoice(&env).await;
-    let out = handle(&env.services, &config(), event("approve-payment/task-input.json"))
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config(),
+        event("approve-payment/task-input.json"),
+    )
+    .await
+    .unwrap();
     let payment_id = out["payment_id"].as_str().unwrap().to_string();
     assert_eq!(out["invoice_id"], invoice_id.as_str());
     assert_eq!(out["status"], "approved");
     assert_eq!(out["amount"], "1750.00");
     assert_eq!(out["currency"], "USD");
-    assert_eq!(out["xml_s3_key"], format!("payments/{payment_id}/payment.xml"));
-    assert_eq!(out["json_s3_key"], format!("payments/{payment_id}/payment.json"));
+    assert_eq!(
+        out["xml_s3_key"],
+        format!("payments/{payment_id}/payment.xml")
+    );
+    assert_eq!(
+        out["json_s3_key"],
+        format!("payments/{payment_id}/payment.json")
+    );
 
     let bucket = env.services.buckets.payments.clone();
     let xml = env
@@ -86,16 +105,32 @@ async fn approves_uploads_tagged_files_stores_keys_and_publishes() {
         ("file_format", "json"),
         ("content_type", "application/json"),
     ] {
-        assert_eq!(tags.get(k).map(String::as_str), Some(v), "tag {k}: {tags:?}");
+        assert_eq!(
+            tags.get(k).map(String::as_str),
+            Some(v),
+            "tag {k}: {tags:?}"
+        );
     }
     assert!(tags.contains_key("upload_timestamp"));
 
-    let invoice = env.services.store.get_invoice(&invoice_id).await.unwrap().unwrap();
+    let invoice = env
+        .services
+        .store
+        .get_invoice(&invoice_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(invoice.status, InvoiceStatus::Approved);
     assert_eq!(invoice.approved_by.as_deref(), Some("system:auto-approval"));
-    assert_eq!(env.audit_actions(&payment_id).await, vec!["APPROVE", "APPROVE_WITH_FILES"]);
+    assert_eq!(
+        env.audit_actions(&payment_id).await,
+        vec!["APPROVE", "APPROVE_WITH_FILES"]
+    );
     let events = env.published_events().await;
-    assert_eq!(events.last().unwrap().event_type, DomainEventType::InvoiceApproved);
+    assert_eq!(
+        events.last().unwrap().event_type,
+        DomainEventType::InvoiceApproved
+    );
 }
 
 #[tokio::test]
@@ -105,14 +140,22 @@ async fn a_second_approval_returns_the_same_payment_and_writes_no_file() {
     let objects = FlakyObjectStore::new(env.services.objects.clone());
     let store = FlakyStore::new(env.services.store.clone());
     let (env, objects, store) = flaky(env, objects, store);
-    let first = handle(&env.services, &config(), event("approve-payment/task-input.json"))
-        .await
-        .unwrap();
+    let first = handle(
+        &env.services,
+        &config(),
+        event("approve-payment/task-input.json"),
+    )
+    .await
+    .unwrap();
     assert_eq!(objects.calls(op::PUT_OBJECT), 2);
     let commits = store.calls(op::COMMIT);
-    let second = handle(&env.services, &config(), event("approve-payment/human-approval.json"))
-        .await
-        .unwrap();
+    let second = handle(
+        &env.services,
+        &config(),
+        event("approve-payment/human-approval.json"),
+    )
+    .await
+    .unwrap();
     assert_eq!(first, second);
     assert_eq!(objects.calls(op::PUT_OBJECT), 2, "no file written again");
     assert_eq!(store.calls(op::COMMIT), commits, "nothing committed again");
@@ -125,9 +168,13 @@ async fn a_failed_upload_is_transient_and_the_retry_uploads_only_the_missing_fil
     let objects = FlakyObjectStore::new(env.services.objects.clone()).fail_put_on(2);
     let store = FlakyStore::new(env.services.store.clone());
     let (env, objects, _store) = flaky(env, objects, store);
-    let e = handle(&env.services, &config(), event("approve-payment/task-input.json"))
-        .await
-        .unwrap_err();
+    let e = handle(
+        &env.services,
+        &config(),
+        event("approve-payment/task-input.json"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.error_type(), "Transient");
     // The payment exists (step 1 committed) but has no keys yet.
     let pending = env
@@ -138,9 +185,13 @@ async fn a_failed_upload_is_transient_and_the_retry_uploads_only_the_missing_fil
         .unwrap()
         .unwrap();
     assert!(pending.xml_s3_key.is_none());
-    let out = handle(&env.services, &config(), event("approve-payment/task-input.json"))
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config(),
+        event("approve-payment/task-input.json"),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["payment_id"], pending.id.as_str());
     // xml (ok), json (injected failure), json again: the xml was not re-uploaded.
     assert_eq!(objects.calls(op::PUT_OBJECT), 3);
@@ -157,13 +208,21 @@ async fn a_failed_key_commit_is_finished_by_the_retry_without_reuploading() {
     let objects = FlakyObjectStore::new(env.services.objects.clone());
     let store = FlakyStore::new(env.services.store.clone()).fail_commit_on(2);
     let (env, objects, _store) = flaky(env, objects, store);
-    let e = handle(&env.services, &config(), event("approve-payment/task-input.json"))
-        .await
-        .unwrap_err();
+    let e = handle(
+        &env.services,
+        &config(),
+        event("approve-payment/task-input.json"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.error_type(), "Transient");
-    let out = handle(&env.services, &config(), event("approve-payment/task-input.json"))
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config(),
+        event("approve-payment/task-input.json"),
+    )
+    .await
+    .unwrap();
     assert!(out["xml_s3_key"].is_string());
     assert_eq!(objects.calls(op::PUT_OBJECT), 2);
 }
@@ -178,32 +237,65 @@ async fn refusals_are_named_and_change_nothing() {
         .await
         .unwrap();
     let id = out["invoice_id"].as_str().unwrap();
-    let e = handle(&env.services, &config(), event("approve-payment/task-input.json"))
-        .await
-        .unwrap_err();
+    let e = handle(
+        &env.services,
+        &config(),
+        event("approve-payment/task-input.json"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.error_type(), "InvalidTransition", "{e}");
     let r = reconcile::Config::from_source(&empty[..]).unwrap();
-    reconcile::handle(&env.services, &r, json!({"invoice_id": id}), Deadline::never())
-        .await
-        .unwrap();
+    reconcile::handle(
+        &env.services,
+        &r,
+        json!({"invoice_id": id}),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
 
     let cases: Vec<(Value, &str)> = vec![
-        (event("approve-payment/unknown-invoice.json"), "InvoiceNotFound"),
-        (event("approve-payment/missing-approver.json"), "InvalidEvent"),
-        (json!({"invoice_id": id, "approved_by": "ap-clerk@company.example"}), "RuleViolation"),
-        (json!({"invoice_id": id, "approved_by": "x", "unexpected": 1}), "InvalidEvent"),
+        (
+            event("approve-payment/unknown-invoice.json"),
+            "InvoiceNotFound",
+        ),
+        (
+            event("approve-payment/missing-approver.json"),
+            "InvalidEvent",
+        ),
+        (
+            json!({"invoice_id": id, "approved_by": "ap-clerk@company.example"}),
+            "RuleViolation",
+        ),
+        (
+            json!({"invoice_id": id, "approved_by": "x", "unexpected": 1}),
+            "InvalidEvent",
+        ),
     ];
     for (input, expected) in cases {
-        let e = handle(&env.services, &config(), input.clone()).await.unwrap_err();
+        let e = handle(&env.services, &config(), input.clone())
+            .await
+            .unwrap_err();
         assert_eq!(e.error_type(), expected, "{input}: {e}");
     }
     // Above the auto-approve limit the automatic approver is refused.
     let low = Config::from_source(&[("AUTO_APPROVE_LIMIT", "100")][..]).unwrap();
-    let e = handle(&env.services, &low, event("approve-payment/task-input.json"))
-        .await
-        .unwrap_err();
+    let e = handle(
+        &env.services,
+        &low,
+        event("approve-payment/task-input.json"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.error_type(), "RuleViolation");
-    assert!(env.services.store.get_payment_for_invoice(id).await.unwrap().is_none());
+    assert!(env
+        .services
+        .store
+        .get_payment_for_invoice(id)
+        .await
+        .unwrap()
+        .is_none());
     let invoice = env.services.store.get_invoice(id).await.unwrap().unwrap();
     assert_eq!(invoice.status, InvoiceStatus::Matched);
 }

@@ -133,7 +133,9 @@ impl<S: ConfigSource + ?Sized> Reader<'_, S> {
 
     /// Whole seconds, at least 1.
     pub fn seconds(&self, var: &str, default: u64) -> Result<Duration, ConfigError> {
-        Ok(Duration::from_secs(self.positive(var, default as usize)? as u64))
+        Ok(Duration::from_secs(
+            self.positive(var, default as usize)? as u64
+        ))
     }
 }
 
@@ -174,13 +176,15 @@ impl RuleConfig {
         let defaults = RuleConfig::default();
         let max_amount = match r.optional(var::MAX_INVOICE_AMOUNT) {
             Some(v) if v.trim().eq_ignore_ascii_case("none") => None,
-            _ => Some(r.decimal(
-                var::MAX_INVOICE_AMOUNT,
-                defaults
-                    .validation
-                    .max_amount
-                    .unwrap_or(p2p_core::validation::SEED_MAX_AMOUNT),
-            )?),
+            _ => Some(
+                r.decimal(
+                    var::MAX_INVOICE_AMOUNT,
+                    defaults
+                        .validation
+                        .max_amount
+                        .unwrap_or(p2p_core::validation::SEED_MAX_AMOUNT),
+                )?,
+            ),
         };
         Ok(RuleConfig {
             validation: ValidationPolicy {
@@ -250,6 +254,9 @@ mod tests {
         let r = Reader(&[("N", "0")][..]);
         assert!(r.positive("N", 4).is_err());
         assert_eq!(r.positive("M", 4).unwrap(), 4);
-        assert!(matches!(r.required("X", "test"), Err(ConfigError::Missing { .. })));
+        assert!(matches!(
+            r.required("X", "test"),
+            Err(ConfigError::Missing { .. })
+        ));
     }
 }

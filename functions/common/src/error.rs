@@ -127,9 +127,9 @@ impl From<StoreError> for FunctionError {
             e @ StoreError::Conflict { .. } => FunctionError::Transient(e.to_string()),
             e @ StoreError::Transient { .. } => FunctionError::Transient(e.to_string()),
             e @ StoreError::Misconfigured { .. } => FunctionError::Misconfigured(e.to_string()),
-            e @ (StoreError::Invalid(_) | StoreError::Corrupt { .. } | StoreError::Backend { .. }) => {
-                FunctionError::Internal(e.to_string())
-            }
+            e @ (StoreError::Invalid(_)
+            | StoreError::Corrupt { .. }
+            | StoreError::Backend { .. }) => FunctionError::Internal(e.to_string()),
         }
     }
 }
@@ -178,14 +178,26 @@ mod tests {
             entity,
             id: "x".into(),
         };
-        assert_eq!(FunctionError::from(nf("invoice")).error_type(), "InvoiceNotFound");
+        assert_eq!(
+            FunctionError::from(nf("invoice")).error_type(),
+            "InvoiceNotFound"
+        );
         assert_eq!(
             FunctionError::from(nf("purchase order")).error_type(),
             "PurchaseOrderNotFound"
         );
-        assert_eq!(FunctionError::from(nf("vendor")).error_type(), "VendorNotFound");
-        assert_eq!(FunctionError::from(nf("payment")).error_type(), "PaymentNotFound");
-        assert_eq!(FunctionError::from(nf("object")).error_type(), "InternalError");
+        assert_eq!(
+            FunctionError::from(nf("vendor")).error_type(),
+            "VendorNotFound"
+        );
+        assert_eq!(
+            FunctionError::from(nf("payment")).error_type(),
+            "PaymentNotFound"
+        );
+        assert_eq!(
+            FunctionError::from(nf("object")).error_type(),
+            "InternalError"
+        );
         let conflict = StoreError::Conflict {
             entity: "invoice",
             id: "i".into(),
@@ -216,8 +228,15 @@ mod tests {
         let d = Diagnostic::from(e);
         assert_eq!(d.error_type, "InvoiceInvalid");
         assert!(d.error_message.contains("due_date"), "{}", d.error_message);
-        assert!(d.error_message.contains("lines[0].quantity"), "{}", d.error_message);
-        let d = Diagnostic::from(FunctionError::from(DomainError::rule("segregation_of_duties", "no")));
+        assert!(
+            d.error_message.contains("lines[0].quantity"),
+            "{}",
+            d.error_message
+        );
+        let d = Diagnostic::from(FunctionError::from(DomainError::rule(
+            "segregation_of_duties",
+            "no",
+        )));
         assert_eq!(d.error_type, "RuleViolation");
     }
 }

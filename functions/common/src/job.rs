@@ -85,7 +85,10 @@ enum Kind {
     Never,
     At(Instant),
     /// Tests: expired after this many checks have said "not yet".
-    AfterChecks { allowed: u64, seen: Arc<AtomicU64> },
+    AfterChecks {
+        allowed: u64,
+        seen: Arc<AtomicU64>,
+    },
 }
 
 impl Deadline {
@@ -139,7 +142,11 @@ mod tests {
         assert_eq!(t.event_id.as_deref(), Some("e-1"));
         let ev = json!({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
         assert!(!JobTrigger::from_event(&ev).unwrap().dry_run);
-        assert!(JobTrigger::from_event(&json!({"dry_run": true})).unwrap().dry_run);
+        assert!(
+            JobTrigger::from_event(&json!({"dry_run": true}))
+                .unwrap()
+                .dry_run
+        );
         assert!(!JobTrigger::from_event(&json!({})).unwrap().dry_run);
         for bad in [
             json!([]),

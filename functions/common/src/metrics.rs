@@ -63,13 +63,15 @@ impl Metrics {
                 return self;
             }
         }
-        self.values.push((name.to_string(), Unit::Count, Value::from(n)));
+        self.values
+            .push((name.to_string(), Unit::Count, Value::from(n)));
         self
     }
 
     pub fn value(&mut self, name: &str, unit: Unit, value: u64) -> &mut Self {
         self.values.retain(|(n, _, _)| n != name);
-        self.values.push((name.to_string(), unit, Value::from(value)));
+        self.values
+            .push((name.to_string(), unit, Value::from(value)));
         self
     }
 
@@ -138,7 +140,10 @@ mod tests {
         let cw = &doc["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(cw["Namespace"], "P2P");
         assert_eq!(cw["Dimensions"], json!([["Function"]]));
-        assert_eq!(cw["Metrics"][0], json!({"Name": "InvoicesMatched", "Unit": "Count"}));
+        assert_eq!(
+            cw["Metrics"][0],
+            json!({"Name": "InvoicesMatched", "Unit": "Count"})
+        );
         assert_eq!(doc["_aws"]["Timestamp"], 1_700_000_000_000i64);
     }
 }

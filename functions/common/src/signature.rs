@@ -32,7 +32,10 @@ fn mac(secret: &[u8], timestamp: i64, body: &[u8]) -> HmacSha256 {
 
 /// The `X-P2P-Signature` header value.
 pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
-    format!("{PREFIX}{}", hex::encode(mac(secret, timestamp, body).finalize().into_bytes()))
+    format!(
+        "{PREFIX}{}",
+        hex::encode(mac(secret, timestamp, body).finalize().into_bytes())
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,7 +90,10 @@ mod tests {
         let sig = sign(b"secret", 1_700_000_000, b"{}");
         assert!(sig.starts_with("sha256="));
         assert_eq!(sig.len(), 7 + 64);
-        assert_eq!(verify(b"secret", "1700000000", &sig, b"{}", 1_700_000_100, 300), Ok(()));
+        assert_eq!(
+            verify(b"secret", "1700000000", &sig, b"{}", 1_700_000_100, 300),
+            Ok(())
+        );
         assert_eq!(
             verify(b"other", "1700000000", &sig, b"{}", 1_700_000_000, 300),
             Err(SignatureError::Mismatch)

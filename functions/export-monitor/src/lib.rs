@@ -97,7 +97,10 @@ impl Config {
     /// are all set or all unset.
     pub fn from_source<S: ConfigSource + ?Sized>(source: &S) -> Result<Self, ConfigError> {
         let r = Reader(source);
-        let callback_url = r.required("WORKDAY_CALLBACK_URL", "where payment confirmations are delivered")?;
+        let callback_url = r.required(
+            "WORKDAY_CALLBACK_URL",
+            "where payment confirmations are delivered",
+        )?;
         if !(callback_url.starts_with("https://") || callback_url.starts_with("http://")) {
             return Err(ConfigError::Invalid {
                 var: "WORKDAY_CALLBACK_URL".into(),
@@ -249,7 +252,10 @@ enum ItemOutcome {
     FilesMissing(String),
     /// Dry run: the files are there, nothing was sent.
     WouldDeliver,
-    Delivered { approved: Box<Payment>, due_date: Option<NaiveDate> },
+    Delivered {
+        approved: Box<Payment>,
+        due_date: Option<NaiveDate>,
+    },
     /// Delivered but the confirmation could not be recorded (next run delivers again).
     DeliveredNotRecorded(String),
     Failed(String),
@@ -321,19 +327,39 @@ pub async fn run(
         };
         tracing::info!(event_id = ?trigger.event_id, "export monitor started");
         if !dry_run {
-            record(services, audit(services, action::MONITOR_START, entity::JOB, &run_id,
-                json!({"event_id": trigger.event_id, "scheduled_time": trigger.scheduled_time}))).await;
+            record(
+                services,
+                audit(
+                    services,
+                    action::MONITOR_START,
+                    entity::JOB,
+                    &run_id,
+                    json!({"event_id": trigger.event_id, "scheduled_time": trigger.scheduled_time}),
+                ),
+            )
+            .await;
         }
 
         let payments = match approved_payments(services).await {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!(error = %e, "listing approved payments failed");
-                stats.errors.push(format!("Listing approved payments failed: {e}"));
+                stats
+                    .errors
+                    .push(format!("Listing approved payments failed: {e}"));
                 stats.complete = false;
                 if !dry_run {
-                    record(services, audit(services, action::MONITOR_ERROR, entity::JOB, &run_id,
-                        json!({"error": e.to_string(), "statistics": stats}))).await;
+                    record(
+                        services,
+                        audit(
+                            services,
+                            action::MONITOR_ERROR,
+                            entity::JOB,
+                            &run_id,
+                            json!({"error": e.to_string(), "statistics": stats}),
+                        ),
+                    )
+                    .await;
                 }
                 finish(services, config, &stats);
                 return match e {
@@ -379,7 +405,9 @@ pub async fn run(
                 }
                 ItemOutcome::FilesMissing(what) => {
                     stats.missing_files += 1;
-                    stats.errors.push(format!("Files missing for payment {id}: {what}"));
+                    stats
+                        .errors
+                        .push(format!("Files missing for payment {id}: {what}"));
                 }
                 ItemOutcome::WouldDeliver => stats.files_validated += 1,
                 ItemOutcome::Delivered { approved, due_date } => {
@@ -390,7 +418,9 @@ pub async fn run(
                 ItemOutcome::DeliveredNotRecorded(message) => {
                     stats.files_validated += 1;
                     stats.workday_callbacks_sent += 1;
-                    stats.errors.push(format!("Payment {id} confirmed but not recorded: {message}"));
+                    stats.errors.push(format!(
+                        "Payment {id} confirmed but not recorded: {message}"
+                    ));
                 }
                 ItemOutcome::Failed(message) => {
                     stats.files_validated += 1;
@@ -412,12 +442,24 @@ pub async fn run(
 
         if !dry_run && !confirmed.is_empty() {
             if let Some(debtor) = &config.debtor {
-                stats.payment_run = Some(write_payment_run(services, debtor, &run_id, &confirmed, &mut stats.errors).await);
+                stats.payment_run = Some(
+                    write_payment_run(services, debtor, &run_id, &confirmed, &mut stats.errors)
+                        .await,
+                );
             }
         }
         if !dry_run {
-            record(services, audit(services, action::MONITOR_COMPLETE, entity::JOB, &run_id,
-                json!({"statistics": stats}))).await;
+            record(
+                services,
+                audit(
+                    services,
+                    action::MONITOR_COMPLETE,
+                    entity::JOB,
+                    &run_id,
+                    json!({"statistics": stats}),
+                ),
+            )
+            .await;
         }
         finish(services, config, &stats);
         Ok(stats)
@@ -490,7 +532,12 @@ async fn files_present(services: &Services, payment: &Payment) -> Result<Vec<Str
         match key {
             None => missing.push(format!("no {format} file key stored")),
             Some(k) => {
-                if services.objects.head_object(&services.buckets.payments, k).await?.is_none() {
+                if services
+                    .objects
+                    .head_object(&services.buckets.payments, k)
+                    .await?
+                    .is_none()
+                {
                     missing.push(format!("{k} not found"));
                 }
             }
@@ -514,13 +561,23 @@ async fn monitor_payment(
         let what = missing.join("; ");
         tracing::warn!(missing = %what, "payment files missing");
         if !dry_run {
-            record(services, audit(services, action::FILES_MISSING, entity::PAYMENT, &payment.id, json!({
-                "invoice_id": payment.invoice_id,
-                "xml_s3_key": payment.xml_s3_key,
-                "json_s3_key": payment.json_s3_key,
-                "missing": missing,
-                "run_id": run_id,
-            }))).await;
+            record(
+                services,
+                audit(
+                    services,
+                    action::FILES_MISSING,
+                    entity::PAYMENT,
+                    &payment.id,
+                    json!({
+                        "invoice_id": payment.invoice_id,
+                        "xml_s3_key": payment.xml_s3_key,
+                        "json_s3_key": payment.json_s3_key,
+                        "missing": missing,
+                        "run_id": run_id,
+                    }),
+                ),
+            )
+            .await;
         }
         return ItemOutcome::FilesMissing(what);
     }
@@ -546,12 +603,22 @@ async fn monitor_payment(
         }
         Err(e) => {
             tracing::warn!(error = %e, "Workday delivery failed");
-            record(services, audit(services, action::WORKDAY_DELIVERY_FAILED, entity::PAYMENT, &payment.id, json!({
-                "invoice_id": payment.invoice_id,
-                "callback_url": workday.config.callback_url,
-                "error": e.to_string(),
-                "run_id": run_id,
-            }))).await;
+            record(
+                services,
+                audit(
+                    services,
+                    action::WORKDAY_DELIVERY_FAILED,
+                    entity::PAYMENT,
+                    &payment.id,
+                    json!({
+                        "invoice_id": payment.invoice_id,
+                        "callback_url": workday.config.callback_url,
+                        "error": e.to_string(),
+                        "run_id": run_id,
+                    }),
+                ),
+            )
+            .await;
             ItemOutcome::Failed(e.to_string())
         }
     }
@@ -589,16 +656,26 @@ async fn confirm(
                 paid_now = true;
             }
         }
-        changes = changes.audit(audit(services, action::WORKDAY_DELIVERY_SUCCESS, entity::PAYMENT, &payment.id, json!({
-            "invoice_id": payment.invoice_id,
-            "http_status": http_status,
-            "status": PaymentStatus::Sent,
-            "workday_confirmed_at": rfc3339(now),
-            "run_id": run_id,
-        })));
+        changes = changes.audit(audit(
+            services,
+            action::WORKDAY_DELIVERY_SUCCESS,
+            entity::PAYMENT,
+            &payment.id,
+            json!({
+                "invoice_id": payment.invoice_id,
+                "http_status": http_status,
+                "status": PaymentStatus::Sent,
+                "workday_confirmed_at": rfc3339(now),
+                "run_id": run_id,
+            }),
+        ));
         match services.store.commit(changes).await {
             Ok(()) => {
-                if paid_now || invoice.as_ref().is_some_and(|i| i.status == InvoiceStatus::Paid) {
+                if paid_now
+                    || invoice
+                        .as_ref()
+                        .is_some_and(|i| i.status == InvoiceStatus::Paid)
+                {
                     let event = DomainEvent::new(
                         derived_id(prefix::EVENT, &["InvoicePaid", &payment.invoice_id]),
                         DomainEventType::InvoicePaid,
@@ -644,7 +721,10 @@ async fn write_payment_run(
                 vendors.insert(v.id.clone(), v);
             }
             Ok(None) => {}
-            Err(e) => errors.push(format!("Vendor {} not read for the payment run: {e}", p.vendor_id)),
+            Err(e) => errors.push(format!(
+                "Vendor {} not read for the payment run: {e}",
+                p.vendor_id
+            )),
         }
     }
     let orders: Vec<TransferOrder<'_>> = confirmed
@@ -670,7 +750,9 @@ async fn write_payment_run(
             })
             .collect::<Vec<_>>()
     };
-    let file = match render_pain001(&batch, &orders, |vendor_id| vendors.get(vendor_id).map(Creditor::from)) {
+    let file = match render_pain001(&batch, &orders, |vendor_id| {
+        vendors.get(vendor_id).map(Creditor::from)
+    }) {
         Ok(f) => f,
         Err(Pain001Error::NothingToPay { excluded }) => {
             return PaymentRunReport {
@@ -703,23 +785,41 @@ async fn write_payment_run(
     };
     match services
         .objects
-        .put_object(&services.buckets.payments, &key, file.xml.into_bytes(), &meta)
+        .put_object(
+            &services.buckets.payments,
+            &key,
+            file.xml.into_bytes(),
+            &meta,
+        )
         .await
     {
         Ok(_) => {
             tracing::info!(%key, included = report.included.len(), excluded = report.excluded.len(), "payment run file written");
-            record(services, audit(services, action::PAYMENT_RUN_FILE, entity::PAYMENT_RUN, run_id, json!({
-                "key": key,
-                "message_id": file.message_id,
-                "control_sum": file.control_sum.to_string(),
-                "included": report.included,
-                "excluded": report.excluded,
-            }))).await;
+            record(
+                services,
+                audit(
+                    services,
+                    action::PAYMENT_RUN_FILE,
+                    entity::PAYMENT_RUN,
+                    run_id,
+                    json!({
+                        "key": key,
+                        "message_id": file.message_id,
+                        "control_sum": file.control_sum.to_string(),
+                        "included": report.included,
+                        "excluded": report.excluded,
+                    }),
+                ),
+            )
+            .await;
             report
         }
         Err(e) => {
             errors.push(format!("Payment run file {key} not written: {e}"));
-            PaymentRunReport { key: None, ..report }
+            PaymentRunReport {
+                key: None,
+                ..report
+            }
         }
     }
 }

@@ -24,13 +24,21 @@ const SECRET: &str = "test-callback-secret";
 struct Received(Arc<Mutex<Vec<Value>>>);
 
 async fn ok(State(r): State<Received>, headers: HeaderMap, body: axum::body::Bytes) -> StatusCode {
-    let ts = headers.get("x-p2p-timestamp").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let sig = headers.get("x-p2p-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ts = headers
+        .get("x-p2p-timestamp")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let sig = headers
+        .get("x-p2p-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let now: i64 = ts.parse().unwrap_or(0);
     if signature::verify(SECRET.as_bytes(), ts, sig, &body, now, 300).is_err() {
         return StatusCode::UNAUTHORIZED;
     }
-    r.0.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
+    r.0.lock()
+        .unwrap()
+        .push(serde_json::from_slice(&body).unwrap());
     StatusCode::OK
 }
 
@@ -90,10 +98,17 @@ async fn approved_payments(env: &TestEnv) -> (String, String) {
     });
     let mut ids = Vec::new();
     for input in [event("process-invoice/task-input.json"), globex] {
-        let inv = process_invoice::handle(&env.services, &p, input).await.unwrap();
-        let rec = reconcile::handle(&env.services, &r, json!({"invoice_id": inv["invoice_id"]}), Deadline::never())
+        let inv = process_invoice::handle(&env.services, &p, input)
             .await
             .unwrap();
+        let rec = reconcile::handle(
+            &env.services,
+            &r,
+            json!({"invoice_id": inv["invoice_id"]}),
+            Deadline::never(),
+        )
+        .await
+        .unwrap();
         assert_eq!(rec["outcome"], "matched", "{rec}");
         let pay = approve_payment::handle(
             &env.services,
@@ -114,9 +129,15 @@ async fn confirmed_payments_are_sent_invoices_paid_and_the_run_file_written() {
     let (url, received) = workday().await;
     let config = config(&url, "/ok");
     let client = WorkdayClient::new(&config.workday).unwrap();
-    let out = handle(&env.services, &config, &client, event("export-monitor/scheduled.json"), Deadline::never())
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config,
+        &client,
+        event("export-monitor/scheduled.json"),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["payments_scanned"], 2, "{out}");
     assert_eq!(out["approved_payments_found"], 2);
     assert_eq!(out["files_validated"], 2);
@@ -127,8 +148,15 @@ async fn confirmed_payments_are_sent_invoices_paid_and_the_run_file_written() {
     assert_eq!(out["errors"], json!([]));
 
     let bodies = received.0.lock().unwrap().clone();
-    assert_eq!(bodies.len(), 2, "each callback arrived with a valid signature");
-    let body = bodies.iter().find(|b| b["payment_id"] == acme.as_str()).unwrap();
+    assert_eq!(
+        bodies.len(),
+        2,
+        "each callback arrived with a valid signature"
+    );
+    let body = bodies
+        .iter()
+        .find(|b| b["payment_id"] == acme.as_str())
+        .unwrap();
     assert_eq!(body["amount"], "1750.00");
     assert_eq!(body["xml_s3_key"], format!("payments/{acme}/payment.xml"));
 
@@ -137,7 +165,13 @@ async fn confirmed_payments_are_sent_invoices_paid_and_the_run_file_written() {
         assert_eq!(p.status, PaymentStatus::Sent);
         assert!(p.workday_callback_received);
         assert!(p.workday_confirmed_at.is_some());
-        let inv = env.services.store.get_invoice(&p.invoice_id).await.unwrap().unwrap();
+        let inv = env
+            .services
+            .store
+            .get_invoice(&p.invoice_id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(inv.status, InvoiceStatus::Paid);
         assert_eq!(
             env.audit_actions(id).await,
@@ -167,16 +201,25 @@ async fn confirmed_payments_are_sent_invoices_paid_and_the_run_file_written() {
     let xml = String::from_utf8(file.body).unwrap();
     assert!(xml.contains("urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"));
     assert!(xml.contains("DE89370400440532013000"));
-    assert!(xml.contains("<InstdAmt Ccy=\"USD\">1750.00</InstdAmt>"), "{xml}");
+    assert!(
+        xml.contains("<InstdAmt Ccy=\"USD\">1750.00</InstdAmt>"),
+        "{xml}"
+    );
     assert_eq!(
         env.audit_actions(run_id).await,
         vec!["MONITOR_START", "PAYMENT_RUN_FILE", "MONITOR_COMPLETE"]
     );
 
     // Nothing left to do on the next run.
-    let again = handle(&env.services, &config, &client, event("export-monitor/scheduled.json"), Deadline::never())
-        .await
-        .unwrap();
+    let again = handle(
+        &env.services,
+        &config,
+        &client,
+        event("export-monitor/scheduled.json"),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
     assert_eq!(again["approved_payments_found"], 0);
     assert_eq!(received.0.lock().unwrap().len(), 2);
 }
@@ -189,27 +232,55 @@ async fn a_500_or_a_timeout_fails_the_delivery_and_the_next_run_retries() {
     for path in ["/fail", "/hang"] {
         let config = config(&url, path);
         let client = WorkdayClient::new(&config.workday).unwrap();
-        let out = handle(&env.services, &config, &client, event("export-monitor/scheduled.json"), Deadline::never())
-            .await
-            .unwrap();
+        let out = handle(
+            &env.services,
+            &config,
+            &client,
+            event("export-monitor/scheduled.json"),
+            Deadline::never(),
+        )
+        .await
+        .unwrap();
         assert_eq!(out["workday_callbacks_sent"], 0, "{path}: {out}");
         assert_eq!(out["workday_callbacks_failed"], 2, "{path}: {out}");
         assert_eq!(out["success_rate"].to_string(), "0.0");
         let errors = out["errors"].to_string();
-        let expected = if path == "/fail" { "HTTP 500" } else { "Network timeout" };
+        let expected = if path == "/fail" {
+            "HTTP 500"
+        } else {
+            "Network timeout"
+        };
         assert!(errors.contains(expected), "{path}: {errors}");
         assert!(out["payment_run"].is_null());
-        let p = env.services.store.get_payment(&acme).await.unwrap().unwrap();
+        let p = env
+            .services
+            .store
+            .get_payment(&acme)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(p.status, PaymentStatus::Approved);
     }
     let trail = env.audit_actions(&acme).await;
-    assert_eq!(trail.iter().filter(|a| *a == "WORKDAY_DELIVERY_FAILED").count(), 2);
+    assert_eq!(
+        trail
+            .iter()
+            .filter(|a| *a == "WORKDAY_DELIVERY_FAILED")
+            .count(),
+        2
+    );
 
     let config = config(&url, "/ok");
     let client = WorkdayClient::new(&config.workday).unwrap();
-    let out = handle(&env.services, &config, &client, event("export-monitor/scheduled.json"), Deadline::never())
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config,
+        &client,
+        event("export-monitor/scheduled.json"),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["workday_callbacks_sent"], 2, "{out}");
     assert_eq!(received.0.lock().unwrap().len(), 2);
 }
@@ -224,9 +295,14 @@ async fn missing_files_are_reported_and_nothing_is_delivered() {
     let inv = process_invoice::handle(&env.services, &p, event("process-invoice/task-input.json"))
         .await
         .unwrap();
-    reconcile::handle(&env.services, &r, event("reconcile/task-input.json"), Deadline::never())
-        .await
-        .unwrap();
+    reconcile::handle(
+        &env.services,
+        &r,
+        event("reconcile/task-input.json"),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
     // The upload fails after the payment was committed: a payment without files.
     let flaky = Arc::new(FlakyObjectStore::new(env.services.objects.clone()).fail_put_on(1));
     let mut broken = env.services.clone();
@@ -245,16 +321,25 @@ async fn missing_files_are_reported_and_nothing_is_delivered() {
     let (url, received) = workday().await;
     let config = config(&url, "/ok");
     let client = WorkdayClient::new(&config.workday).unwrap();
-    let out = handle(&env.services, &config, &client, event("export-monitor/scheduled.json"), Deadline::never())
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config,
+        &client,
+        event("export-monitor/scheduled.json"),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["approved_payments_found"], 1, "{out}");
     assert_eq!(out["missing_files"], 1);
     assert_eq!(out["files_validated"], 0);
     assert_eq!(out["workday_callbacks_sent"], 0);
     assert!(out["errors"][0].as_str().unwrap().contains(&payment.id));
     assert!(received.0.lock().unwrap().is_empty());
-    assert_eq!(env.audit_actions(&payment.id).await, vec!["APPROVE", "FILES_MISSING"]);
+    assert_eq!(
+        env.audit_actions(&payment.id).await,
+        vec!["APPROVE", "FILES_MISSING"]
+    );
 }
 
 #[tokio::test]
@@ -264,16 +349,28 @@ async fn a_dry_run_checks_but_delivers_and_writes_nothing() {
     let (url, received) = workday().await;
     let config = config(&url, "/ok");
     let client = WorkdayClient::new(&config.workday).unwrap();
-    let out = handle(&env.services, &config, &client, event("export-monitor/scheduled-dry-run.json"), Deadline::never())
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config,
+        &client,
+        event("export-monitor/scheduled-dry-run.json"),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["dry_run"], true);
     assert_eq!(out["approved_payments_found"], 2);
     assert_eq!(out["files_validated"], 2);
     assert_eq!(out["workday_callbacks_sent"], 0);
     assert!(received.0.lock().unwrap().is_empty());
-    assert_eq!(env.audit_actions(&acme).await, vec!["APPROVE", "APPROVE_WITH_FILES"]);
-    assert!(env.audit_actions(out["run_id"].as_str().unwrap()).await.is_empty());
+    assert_eq!(
+        env.audit_actions(&acme).await,
+        vec!["APPROVE", "APPROVE_WITH_FILES"]
+    );
+    assert!(env
+        .audit_actions(out["run_id"].as_str().unwrap())
+        .await
+        .is_empty());
 }
 
 #[tokio::test]
@@ -284,9 +381,15 @@ async fn the_deadline_leaves_payments_for_the_next_run() {
     let mut config = config(&url, "/ok");
     config.concurrency = 1;
     let client = WorkdayClient::new(&config.workday).unwrap();
-    let out = handle(&env.services, &config, &client, event("export-monitor/scheduled.json"), Deadline::after_checks(1))
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config,
+        &client,
+        event("export-monitor/scheduled.json"),
+        Deadline::after_checks(1),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["workday_callbacks_sent"], 1, "{out}");
     assert_eq!(out["skipped"], 1);
     assert_eq!(out["complete"], false);
@@ -296,7 +399,10 @@ async fn the_deadline_leaves_payments_for_the_next_run() {
 #[test]
 fn configuration_is_checked_up_front() {
     let missing = Config::from_source(&[("WORKDAY_CALLBACK_SECRET", "s")][..]).unwrap_err();
-    assert!(missing.to_string().contains("WORKDAY_CALLBACK_URL"), "{missing}");
+    assert!(
+        missing.to_string().contains("WORKDAY_CALLBACK_URL"),
+        "{missing}"
+    );
     let e = p2p_function_support::FunctionError::from(missing);
     assert_eq!(e.error_type(), "Misconfigured");
     let partial = Config::from_source(
@@ -325,13 +431,25 @@ fn configuration_is_checked_up_front() {
     )
     .unwrap();
     assert!(ok.debtor.is_none());
-    assert!(!format!("{ok:?}").contains("very-secret"), "the secret is never printed");
+    assert!(
+        !format!("{ok:?}").contains("very-secret"),
+        "the secret is never printed"
+    );
     let bad_event = serde_json::json!({"source": "aws.events", "detail": {"dry_run": 1}});
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let env = TestEnv::empty();
     let client = WorkdayClient::new(&ok.workday).unwrap();
     let e = rt
-        .block_on(handle(&env.services, &ok, &client, bad_event, Deadline::never()))
+        .block_on(handle(
+            &env.services,
+            &ok,
+            &client,
+            bad_event,
+            Deadline::never(),
+        ))
         .unwrap_err();
     assert_eq!(e.error_type(), "InvalidEvent");
 }

@@ -308,7 +308,9 @@ async fn publish_submitted(services: &Services, invoice: &Invoice) -> Result<(),
     );
     services.events.publish(&[event]).await.map_err(|e| {
         // The invoice is stored; a retry finds it and publishes again.
-        FunctionError::Transient(format!("invoice stored, InvoiceSubmitted not published: {e}"))
+        FunctionError::Transient(format!(
+            "invoice stored, InvoiceSubmitted not published: {e}"
+        ))
     })
 }
 

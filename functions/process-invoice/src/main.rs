@@ -1,7 +1,7 @@
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use p2p_function_support::{backend, telemetry};
-use serde_json::Value;
 use process_invoice::{handle, Config};
+use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {

@@ -27,9 +27,13 @@ async fn stored_invoices(env: &TestEnv) -> usize {
 #[tokio::test]
 async fn stores_a_received_invoice_audits_and_publishes() {
     let env = TestEnv::seeded().await;
-    let out = handle(&env.services, &config(), event("process-invoice/task-input.json"))
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config(),
+        event("process-invoice/task-input.json"),
+    )
+    .await
+    .unwrap();
     let id = out["invoice_id"].as_str().unwrap().to_string();
     assert!(id.starts_with("inv-"), "{out}");
     assert_eq!(out["status"], "received");
@@ -52,12 +56,20 @@ async fn stores_a_received_invoice_audits_and_publishes() {
 #[tokio::test]
 async fn a_repeated_delivery_succeeds_again_without_a_second_invoice() {
     let env = TestEnv::seeded().await;
-    let first = handle(&env.services, &config(), event("process-invoice/task-input.json"))
-        .await
-        .unwrap();
-    let again = handle(&env.services, &config(), event("process-invoice/task-input.json"))
-        .await
-        .unwrap();
+    let first = handle(
+        &env.services,
+        &config(),
+        event("process-invoice/task-input.json"),
+    )
+    .await
+    .unwrap();
+    let again = handle(
+        &env.services,
+        &config(),
+        event("process-invoice/task-input.json"),
+    )
+    .await
+    .unwrap();
     assert_eq!(first, again);
     assert_eq!(stored_invoices(&env).await, 1);
     let id = first["invoice_id"].as_str().unwrap();
@@ -71,9 +83,13 @@ async fn a_repeated_delivery_succeeds_again_without_a_second_invoice() {
 #[tokio::test]
 async fn the_same_number_from_another_submission_is_a_duplicate() {
     let env = TestEnv::seeded().await;
-    let first = handle(&env.services, &config(), event("process-invoice/task-input.json"))
-        .await
-        .unwrap();
+    let first = handle(
+        &env.services,
+        &config(),
+        event("process-invoice/task-input.json"),
+    )
+    .await
+    .unwrap();
     let mut other = event("process-invoice/task-input.json");
     other["execution_name"] = json!("exec-another-upload");
     // Spacing and case are folded: the same invoice number.
@@ -83,20 +99,29 @@ async fn the_same_number_from_another_submission_is_a_duplicate() {
     let existing = first["invoice_id"].as_str().unwrap();
     assert!(e.to_string().contains(existing), "{e}");
     assert_eq!(stored_invoices(&env).await, 1);
-    assert_eq!(env.audit_actions(existing).await, vec!["CREATE", "DUPLICATE"]);
+    assert_eq!(
+        env.audit_actions(existing).await,
+        vec!["CREATE", "DUPLICATE"]
+    );
     // Without an execution name every call is a new submission.
     let mut anonymous = event("process-invoice/task-input.json");
     anonymous.as_object_mut().unwrap().remove("execution_name");
-    let e = handle(&env.services, &config(), anonymous).await.unwrap_err();
+    let e = handle(&env.services, &config(), anonymous)
+        .await
+        .unwrap_err();
     assert_eq!(e.error_type(), "DuplicateInvoice");
 }
 
 #[tokio::test]
 async fn the_seeds_inner_shape_is_accepted() {
     let env = TestEnv::seeded().await;
-    let out = handle(&env.services, &config(), event("process-invoice/seed-shape.json"))
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config(),
+        event("process-invoice/seed-shape.json"),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["invoice_number"], "ACME-2024-117");
     assert_eq!(out["total_amount"], "1750.00");
     let stored = env
@@ -120,12 +145,18 @@ async fn unknown_references_and_bad_documents_fail_by_name_and_store_nothing() {
         ("validate-invoice/canonical-invalid.json", "InvalidEvent"),
     ];
     for (file, expected) in cases {
-        let e = handle(&env.services, &config(), event(file)).await.unwrap_err();
+        let e = handle(&env.services, &config(), event(file))
+            .await
+            .unwrap_err();
         assert_eq!(e.error_type(), expected, "{file}: {e}");
     }
-    let e = handle(&env.services, &config(), event("process-invoice/missing-po.json"))
-        .await
-        .unwrap_err();
+    let e = handle(
+        &env.services,
+        &config(),
+        event("process-invoice/missing-po.json"),
+    )
+    .await
+    .unwrap_err();
     assert!(e.to_string().contains("po_id"), "{e}");
     let bad_doc = json!({"invoice": event("validate-invoice/canonical-invalid.json")});
     let e = handle(&env.services, &config(), bad_doc).await.unwrap_err();
@@ -145,14 +176,26 @@ async fn a_failed_publish_is_transient_and_the_retry_finishes() {
         s.events = flaky.clone();
         s
     });
-    let e = handle(&env.services, &config(), event("process-invoice/task-input.json"))
-        .await
-        .unwrap_err();
+    let e = handle(
+        &env.services,
+        &config(),
+        event("process-invoice/task-input.json"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.error_type(), "Transient");
-    assert_eq!(stored_invoices(&env).await, 1, "the invoice itself was committed");
-    let out = handle(&env.services, &config(), event("process-invoice/task-input.json"))
-        .await
-        .unwrap();
+    assert_eq!(
+        stored_invoices(&env).await,
+        1,
+        "the invoice itself was committed"
+    );
+    let out = handle(
+        &env.services,
+        &config(),
+        event("process-invoice/task-input.json"),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["status"], "received");
     assert_eq!(stored_invoices(&env).await, 1);
     assert_eq!(flaky.calls(op::PUBLISH), 2);

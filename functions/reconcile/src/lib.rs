@@ -30,8 +30,7 @@ use p2p_adapters::{
 use p2p_core::audit::{action, entity, AuditEntry, AuditType};
 use p2p_core::invoice::{Invoice, InvoiceStatus};
 use p2p_core::matching::{
-    match_invoice, reconcile, MatchOutcome, MatchReport, ReconcileAction,
-    RECONCILIATION_JOB_ACTOR,
+    match_invoice, reconcile, MatchOutcome, MatchReport, ReconcileAction, RECONCILIATION_JOB_ACTOR,
 };
 use p2p_function_support::config::{ConfigSource, Reader, RuleConfig};
 use p2p_function_support::job::is_eventbridge_event;
@@ -181,13 +180,20 @@ async fn reconcile_task(
     telemetry::record_execution(&span, task.execution_name.as_deref());
     async move {
         let mut metrics = Metrics::new(&config.metrics_namespace, FUNCTION_NAME);
-        let result =
-            reconcile_one_task(services, config, &task.invoice_id, WORKFLOW_ACTOR, &mut metrics)
-                .await;
+        let result = reconcile_one_task(
+            services,
+            config,
+            &task.invoice_id,
+            WORKFLOW_ACTOR,
+            &mut metrics,
+        )
+        .await;
         metrics.emit(services.clock.now().timestamp_millis());
         match &result {
             Ok(out) => tracing::info!(outcome = %out["outcome"], "invoice reconciled"),
-            Err(e) => tracing::warn!(error_type = e.error_type(), error = %e, "reconciliation failed"),
+            Err(e) => {
+                tracing::warn!(error_type = e.error_type(), error = %e, "reconciliation failed")
+            }
         }
         result
     }
@@ -247,7 +253,10 @@ async fn reconcile_one_task(
         now,
     )?;
     let changes = ChangeSet::new()
-        .write(Write::PutInvoice(updated.clone(), Expect::Version(invoice.version)))
+        .write(Write::PutInvoice(
+            updated.clone(),
+            Expect::Version(invoice.version),
+        ))
         .audit(audit);
     match services.store.commit(changes).await {
         Ok(()) => {}
@@ -271,7 +280,12 @@ async fn reconcile_one_task(
     }
     count_outcome(metrics, report.outcome);
     let stored = updated.match_report.clone().unwrap_or(Value::Null);
-    Ok(task_output(config, &updated, &stored, report.outcome.as_str()))
+    Ok(task_output(
+        config,
+        &updated,
+        &stored,
+        report.outcome.as_str(),
+    ))
 }
 
 fn count_outcome(metrics: &mut Metrics, outcome: MatchOutcome) {
@@ -372,9 +386,15 @@ pub async fn run_job(
                             return (id, ItemOutcome::NotStarted);
                         }
                         let span = telemetry::item_span(&id);
-                        let outcome = reconcile_batch_item(services, config, invoice, run_id, trigger.dry_run)
-                            .instrument(span)
-                            .await;
+                        let outcome = reconcile_batch_item(
+                            services,
+                            config,
+                            invoice,
+                            run_id,
+                            trigger.dry_run,
+                        )
+                        .instrument(span)
+                        .await;
                         (id, outcome)
                     }
                 })

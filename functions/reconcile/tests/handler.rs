@@ -22,22 +22,37 @@ async fn submit(env: &TestEnv, execution: &str, number: &str, rate: &str) -> Str
     input["execution_name"] = json!(execution);
     input["invoice"]["invoice_number"] = json!(number);
     input["invoice"]["lines"][0]["unit_price"] = json!(rate);
-    input["invoice"]["lines"][0].as_object_mut().unwrap().remove("amount");
+    input["invoice"]["lines"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("amount");
     input["invoice"].as_object_mut().unwrap().remove("subtotal");
-    input["invoice"].as_object_mut().unwrap().remove("total_amount");
+    input["invoice"]
+        .as_object_mut()
+        .unwrap()
+        .remove("total_amount");
     let total = match rate {
         "30.00" => "1750.00",
         "31.00" => "1800.00",
         other => panic!("no total for rate {other}"),
     };
     input["invoice"]["total_amount"] = json!(total);
-    let pconfig = process_invoice::Config::from_source(&[("MAX_INVOICE_AMOUNT", "none")][..]).unwrap();
-    let out = process_invoice::handle(&env.services, &pconfig, input).await.unwrap();
+    let pconfig =
+        process_invoice::Config::from_source(&[("MAX_INVOICE_AMOUNT", "none")][..]).unwrap();
+    let out = process_invoice::handle(&env.services, &pconfig, input)
+        .await
+        .unwrap();
     out["invoice_id"].as_str().unwrap().to_string()
 }
 
 async fn status(env: &TestEnv, id: &str) -> InvoiceStatus {
-    env.services.store.get_invoice(id).await.unwrap().unwrap().status
+    env.services
+        .store
+        .get_invoice(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
 }
 
 async fn received(env: &TestEnv) -> usize {
@@ -65,7 +80,10 @@ async fn task_matches_one_invoice_and_a_repeat_returns_the_same_outcome() {
     .await
     .unwrap();
     let task = event("reconcile/task-input.json");
-    assert_eq!(stored["invoice_id"], task["invoice_id"], "the sample's id is the derived one");
+    assert_eq!(
+        stored["invoice_id"], task["invoice_id"],
+        "the sample's id is the derived one"
+    );
     let out = handle(&env.services, &config(), task.clone(), Deadline::never())
         .await
         .unwrap();
@@ -88,9 +106,14 @@ async fn task_matches_one_invoice_and_a_repeat_returns_the_same_outcome() {
 async fn task_rejects_a_price_mismatch_with_its_discrepancies() {
     let env = TestEnv::seeded().await;
     let id = submit(&env, "exec-r1", "R-1", "31.00").await;
-    let out = handle(&env.services, &config(), json!({"invoice_id": id}), Deadline::never())
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config(),
+        json!({"invoice_id": id}),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["outcome"], "rejected", "{out}");
     let codes: Vec<&str> = out["report"]["discrepancies"]
         .as_array()
@@ -107,33 +130,58 @@ async fn approval_is_required_above_the_auto_approve_limit() {
     let env = TestEnv::seeded().await;
     let id = submit(&env, "exec-a1", "A-1", "30.00").await;
     let low_limit = Config::from_source(&[("AUTO_APPROVE_LIMIT", "1000")][..]).unwrap();
-    let out = handle(&env.services, &low_limit, json!({"invoice_id": id}), Deadline::never())
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &low_limit,
+        json!({"invoice_id": id}),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["approval_required"], true);
 }
 
 #[tokio::test]
 async fn task_errors_are_named() {
     let env = TestEnv::seeded().await;
-    let e = handle(&env.services, &config(), event("reconcile/task-unknown-invoice.json"), Deadline::never())
-        .await
-        .unwrap_err();
+    let e = handle(
+        &env.services,
+        &config(),
+        event("reconcile/task-unknown-invoice.json"),
+        Deadline::never(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.error_type(), "InvoiceNotFound");
-    let e = handle(&env.services, &config(), event("reconcile/task-malformed.json"), Deadline::never())
-        .await
-        .unwrap_err();
+    let e = handle(
+        &env.services,
+        &config(),
+        event("reconcile/task-malformed.json"),
+        Deadline::never(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.error_type(), "InvalidEvent");
-    let e = handle(&env.services, &config(), json!({"invoice_id": "x", "extra": 1}), Deadline::never())
-        .await
-        .unwrap_err();
+    let e = handle(
+        &env.services,
+        &config(),
+        json!({"invoice_id": "x", "extra": 1}),
+        Deadline::never(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.error_type(), "InvalidEvent");
     // The PO disappeared (moved to another id): PurchaseOrderNotFound, invoice untouched.
     let id = submit(&env, "exec-p1", "P-1", "30.00").await;
     repoint_po(&env, &id, "po-gone").await;
-    let e = handle(&env.services, &config(), json!({"invoice_id": id}), Deadline::never())
-        .await
-        .unwrap_err();
+    let e = handle(
+        &env.services,
+        &config(),
+        json!({"invoice_id": id}),
+        Deadline::never(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.error_type(), "PurchaseOrderNotFound");
     assert_eq!(status(&env, &id).await, InvoiceStatus::Received);
 }
@@ -152,7 +200,13 @@ async fn repoint_po(env: &TestEnv, id: &str, po_id: &str) {
 
 fn stats(v: &Value) -> (u64, u64, u64, u64, u64) {
     let n = |k: &str| v[k].as_u64().unwrap_or_else(|| panic!("{k} in {v}"));
-    (n("processed"), n("matched"), n("rejected"), n("errors"), n("skipped"))
+    (
+        n("processed"),
+        n("matched"),
+        n("rejected"),
+        n("errors"),
+        n("skipped"),
+    )
 }
 
 #[tokio::test]
@@ -165,13 +219,23 @@ async fn the_job_reconciles_every_received_invoice_and_a_dry_run_writes_nothing(
     let elsewhere = submit(&env, "exec-j5", "J-5", "31.00").await;
     repoint_po(&env, &broken, "po-gone").await;
     // One invoice is not in the queue (already rejected by someone).
-    handle(&env.services, &config(), json!({"invoice_id": elsewhere}), Deadline::never())
-        .await
-        .unwrap();
+    handle(
+        &env.services,
+        &config(),
+        json!({"invoice_id": elsewhere}),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
 
-    let dry = handle(&env.services, &serial_config(), event("reconcile/scheduled-dry-run.json"), Deadline::never())
-        .await
-        .unwrap();
+    let dry = handle(
+        &env.services,
+        &serial_config(),
+        event("reconcile/scheduled-dry-run.json"),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
     assert_eq!(dry["dry_run"], true);
     // J-1 and J-2 bill the same PO: the first matched fills it, so in a dry run (where
     // nothing is stored) both still match.
@@ -179,25 +243,46 @@ async fn the_job_reconciles_every_received_invoice_and_a_dry_run_writes_nothing(
     assert_eq!(received(&env).await, 4, "a dry run changes nothing");
     assert_eq!(env.audit_actions(&ok1).await, vec!["CREATE"]);
 
-    let run = handle(&env.services, &serial_config(), event("reconcile/scheduled.json"), Deadline::never())
-        .await
-        .unwrap();
+    let run = handle(
+        &env.services,
+        &serial_config(),
+        event("reconcile/scheduled.json"),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
     let (processed, matched, rejected, errors, skipped) = stats(&run);
     assert_eq!((processed, errors, skipped), (4, 1, 0), "{run}");
     // Stored outcomes count: once J-1 matched, J-2 would bill the PO twice.
     assert_eq!((matched, rejected), (1, 2), "{run}");
     assert_eq!(run["complete"], true);
-    assert!(run["failures"][0].as_str().unwrap().contains(&broken), "{run}");
+    assert!(
+        run["failures"][0].as_str().unwrap().contains(&broken),
+        "{run}"
+    );
     assert_eq!(status(&env, &bad).await, InvoiceStatus::Rejected);
     let mut both = [status(&env, &ok1).await, status(&env, &ok2).await];
     both.sort_by_key(|s| s.as_str());
     assert_eq!(both, [InvoiceStatus::Matched, InvoiceStatus::Rejected]);
-    assert_eq!(env.audit_actions(&ok1).await, vec!["CREATE", "BATCH_RECONCILE"]);
-    assert_eq!(env.audit_actions(&ok2).await, vec!["CREATE", "BATCH_RECONCILE"]);
-    assert_eq!(env.audit_actions(&broken).await, vec!["CREATE", "RECONCILE_ERROR"]);
+    assert_eq!(
+        env.audit_actions(&ok1).await,
+        vec!["CREATE", "BATCH_RECONCILE"]
+    );
+    assert_eq!(
+        env.audit_actions(&ok2).await,
+        vec!["CREATE", "BATCH_RECONCILE"]
+    );
+    assert_eq!(
+        env.audit_actions(&broken).await,
+        vec!["CREATE", "RECONCILE_ERROR"]
+    );
     let run_id = run["run_id"].as_str().unwrap();
     assert_eq!(env.audit_actions(run_id).await, vec!["JOB_COMPLETE"]);
-    assert_eq!(received(&env).await, 1, "only the failed invoice waits for the next run");
+    assert_eq!(
+        received(&env).await,
+        1,
+        "only the failed invoice waits for the next run"
+    );
 }
 
 #[tokio::test]
@@ -207,15 +292,25 @@ async fn the_job_stops_at_its_deadline_and_the_next_run_resumes() {
         submit(&env, &format!("exec-d{i}"), &format!("D-{i}"), "31.00").await;
     }
     // One check before the page, then one per invoice: the second invoice is refused.
-    let first = handle(&env.services, &serial_config(), event("reconcile/scheduled.json"), Deadline::after_checks(2))
-        .await
-        .unwrap();
+    let first = handle(
+        &env.services,
+        &serial_config(),
+        event("reconcile/scheduled.json"),
+        Deadline::after_checks(2),
+    )
+    .await
+    .unwrap();
     assert_eq!(stats(&first), (1, 0, 1, 0, 1), "{first}");
     assert_eq!(first["complete"], false);
     assert_eq!(received(&env).await, 2);
-    let next = handle(&env.services, &serial_config(), event("reconcile/scheduled.json"), Deadline::never())
-        .await
-        .unwrap();
+    let next = handle(
+        &env.services,
+        &serial_config(),
+        event("reconcile/scheduled.json"),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
     assert_eq!(stats(&next), (2, 0, 2, 0, 0), "{next}");
     assert_eq!(next["complete"], true);
     assert_eq!(received(&env).await, 0);
@@ -226,13 +321,22 @@ async fn bad_job_events_are_invalid() {
     let env = TestEnv::empty();
     let mut ev = event("reconcile/scheduled.json");
     ev["detail"] = json!({"dry_run": "yes"});
-    let e = handle(&env.services, &config(), ev, Deadline::never()).await.unwrap_err();
-    assert_eq!(e.error_type(), "InvalidEvent");
-    let e = handle(&env.services, &config(), json!("run"), Deadline::never()).await.unwrap_err();
-    assert_eq!(e.error_type(), "InvalidEvent");
-    let empty = handle(&env.services, &config(), event("reconcile/scheduled.json"), Deadline::never())
+    let e = handle(&env.services, &config(), ev, Deadline::never())
         .await
-        .unwrap();
+        .unwrap_err();
+    assert_eq!(e.error_type(), "InvalidEvent");
+    let e = handle(&env.services, &config(), json!("run"), Deadline::never())
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "InvalidEvent");
+    let empty = handle(
+        &env.services,
+        &config(),
+        event("reconcile/scheduled.json"),
+        Deadline::never(),
+    )
+    .await
+    .unwrap();
     assert_eq!(stats(&empty), (0, 0, 0, 0, 0));
     assert!(Config::from_source(&[("RECONCILE_CONCURRENCY", "0")][..]).is_err());
 }

@@ -161,7 +161,13 @@ fn money(amount: Option<Decimal>, currency: &Option<String>) -> Option<String> {
 pub fn subject_line(text: &str) -> String {
     let clean: String = text
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
     if clean.len() <= MAX_SUBJECT_LEN {
         clean
@@ -176,7 +182,11 @@ pub fn subject_line(text: &str) -> String {
 fn cause_message(cause: &str) -> String {
     serde_json::from_str::<Value>(cause)
         .ok()
-        .and_then(|v| v.get("errorMessage").and_then(Value::as_str).map(str::to_string))
+        .and_then(|v| {
+            v.get("errorMessage")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .unwrap_or_else(|| cause.to_string())
 }
 
@@ -194,7 +204,12 @@ pub fn compose(input: &NotificationInput) -> Result<Notification, FunctionError>
                 "Invoice {name} failed validation with {} error(s):",
                 input.errors.len()
             ));
-            lines.extend(input.errors.iter().map(|e| format!("  - {}: {}", e.field, e.message)));
+            lines.extend(
+                input
+                    .errors
+                    .iter()
+                    .map(|e| format!("  - {}: {}", e.field, e.message)),
+            );
             format!("Invoice {name} failed validation")
         }
         EventType::Duplicate => {
@@ -225,7 +240,10 @@ pub fn compose(input: &NotificationInput) -> Result<Notification, FunctionError>
             };
             lines.push(format!(
                 "Invoice {name}{} is matched and needs approval before payment.",
-                total.as_deref().map(|t| format!(" ({t})")).unwrap_or_default()
+                total
+                    .as_deref()
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default()
             ));
             lines.push(String::new());
             lines.push("To approve, send task success with the approver:".into());
@@ -240,14 +258,20 @@ pub fn compose(input: &NotificationInput) -> Result<Notification, FunctionError>
             lines.push(format!("Task token: {token}"));
             format!(
                 "Approval needed: invoice {name}{}",
-                total.as_deref().map(|t| format!(" for {t}")).unwrap_or_default()
+                total
+                    .as_deref()
+                    .map(|t| format!(" for {t}"))
+                    .unwrap_or_default()
             )
         }
         EventType::PaymentApproved => {
             lines.push(format!(
                 "Payment {} for invoice {name}{} was approved{}; the Workday files are stored.",
                 input.payment_id.as_deref().unwrap_or("(unknown)"),
-                total.as_deref().map(|t| format!(" ({t})")).unwrap_or_default(),
+                total
+                    .as_deref()
+                    .map(|t| format!(" ({t})"))
+                    .unwrap_or_default(),
                 input
                     .approved_by
                     .as_deref()
@@ -275,7 +299,10 @@ pub fn compose(input: &NotificationInput) -> Result<Notification, FunctionError>
             lines.push(format!("{label}: {v}"));
         }
     }
-    let mut attributes = BTreeMap::from([("event_type".to_string(), input.event_type.as_str().to_string())]);
+    let mut attributes = BTreeMap::from([(
+        "event_type".to_string(),
+        input.event_type.as_str().to_string(),
+    )]);
     for (k, v) in [
         ("invoice_id", &input.invoice_id),
         ("vendor_id", &input.vendor_id),
@@ -294,7 +321,10 @@ pub fn compose(input: &NotificationInput) -> Result<Notification, FunctionError>
 }
 
 fn discrepancy_line(d: &Value) -> String {
-    let code = d.get("code").and_then(Value::as_str).unwrap_or("discrepancy");
+    let code = d
+        .get("code")
+        .and_then(Value::as_str)
+        .unwrap_or("discrepancy");
     match d.get("message").and_then(Value::as_str) {
         Some(m) => format!("  - {code}: {m}"),
         None => format!("  - {code}: {d}"),

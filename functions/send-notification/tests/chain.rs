@@ -16,9 +16,13 @@ async fn validate_process_reconcile_approve_notify() {
 
     let mut input = event("validate-invoice/seed-with-po.json");
     input["execution_name"] = json!(execution);
-    let validation = validate_invoice::handle(s, &validate_invoice::Config::from_source(&empty[..]).unwrap(), input)
-        .await
-        .unwrap();
+    let validation = validate_invoice::handle(
+        s,
+        &validate_invoice::Config::from_source(&empty[..]).unwrap(),
+        input,
+    )
+    .await
+    .unwrap();
     assert_eq!(validation["valid"], true, "{validation}");
 
     let invoice = process_invoice::handle(
@@ -65,7 +69,10 @@ async fn validate_process_reconcile_approve_notify() {
     )
     .await
     .unwrap();
-    assert!(note["subject"].as_str().unwrap().starts_with("Payment approved"));
+    assert!(note["subject"]
+        .as_str()
+        .unwrap()
+        .starts_with("Payment approved"));
 
     let approved = s
         .store
@@ -79,5 +86,8 @@ async fn validate_process_reconcile_approve_notify() {
         .await
         .unwrap();
     assert_eq!(approved.items.len(), 1);
-    assert_eq!(approved.items[0].id, payment["payment_id"].as_str().unwrap());
+    assert_eq!(
+        approved.items[0].id,
+        payment["payment_id"].as_str().unwrap()
+    );
 }

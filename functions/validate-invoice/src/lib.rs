@@ -10,13 +10,13 @@
 //! When the submission has no due date, the vendor's payment terms derive it, so the vendor
 //! is looked up (an unknown vendor simply has no terms here; `process-invoice` reports it).
 
+use p2p_adapters::Services;
 use p2p_core::validation::{
     validate, InvoiceSubmission, SubmissionDocument, SubmissionShape, ValidationReport,
 };
 use p2p_function_support::config::{ConfigSource, RuleConfig};
 use p2p_function_support::telemetry;
 use p2p_function_support::{ConfigError, FunctionError, Metrics};
-use p2p_adapters::Services;
 use serde_json::{json, Map, Value};
 use tracing::Instrument;
 

@@ -53,8 +53,12 @@ enum OriginKind {
         invoice_number: String,
     },
     /// Releasing the guard of a deleted invoice (only if it is that invoice's).
-    GuardRelease { guard_id: String },
-    Audit { id: String },
+    GuardRelease {
+        guard_id: String,
+    },
+    Audit {
+        id: String,
+    },
 }
 
 impl Origin {
@@ -121,7 +125,13 @@ impl Transaction {
         }
     }
 
-    fn put(&mut self, table_name: &str, origin: Origin, item: Item, expect: Expect) -> Result<(), StoreError> {
+    fn put(
+        &mut self,
+        table_name: &str,
+        origin: Origin,
+        item: Item,
+        expect: Expect,
+    ) -> Result<(), StoreError> {
         self.absorb(&["put", table_name]);
         self.absorb_item(&item);
         let put = Put::builder().table_name(table_name).set_item(Some(item));
@@ -138,8 +148,11 @@ impl Transaction {
             Expect::Absent => put.expression_attribute_names("#id", ID),
             Expect::Version(_) => put,
         };
-        let put = put.build().map_err(|e| StoreError::Invalid(format!("transaction item: {e}")))?;
-        self.items.push(TransactWriteItem::builder().put(put).build());
+        let put = put
+            .build()
+            .map_err(|e| StoreError::Invalid(format!("transaction item: {e}")))?;
+        self.items
+            .push(TransactWriteItem::builder().put(put).build());
         self.origins.push(origin);
         Ok(())
     }
@@ -160,7 +173,8 @@ impl Transaction {
             .expression_attribute_values(":expected", AttributeValue::N(version.to_string()))
             .build()
             .map_err(|e| StoreError::Invalid(format!("transaction item: {e}")))?;
-        self.items.push(TransactWriteItem::builder().delete(delete).build());
+        self.items
+            .push(TransactWriteItem::builder().delete(delete).build());
         self.origins.push(origin);
         Ok(())
     }
@@ -177,7 +191,8 @@ impl Transaction {
             .expression_attribute_values(":invoice", AttributeValue::S(invoice.id.clone()))
             .build()
             .map_err(|e| StoreError::Invalid(format!("transaction item: {e}")))?;
-        self.items.push(TransactWriteItem::builder().delete(delete).build());
+        self.items
+            .push(TransactWriteItem::builder().delete(delete).build());
         self.origins.push(Origin {
             table: INVOICES,
             what: OriginKind::GuardRelease { guard_id },
@@ -240,7 +255,11 @@ impl ListSpec {
 
     /// Binds a cursor to this list, partition and filters.
     fn scope(&self) -> String {
-        let filters: Vec<String> = self.filters.iter().map(|(a, v)| format!("{a}={v}")).collect();
+        let filters: Vec<String> = self
+            .filters
+            .iter()
+            .map(|(a, v)| format!("{a}={v}"))
+            .collect();
         format!(
             "{}/{}/{}/{}",
             self.table.logical,
@@ -257,7 +276,9 @@ impl ListSpec {
 
 /// Chooses the index: the most selective filter given (the status index for the jobs'
 /// work queues, which pass only a status), the others as filter expressions.
-fn first_some<'a>(options: &[(&'static str, &'static str, Option<&'a str>)]) -> Option<(&'static str, &'static str, &'a str)> {
+fn first_some<'a>(
+    options: &[(&'static str, &'static str, Option<&'a str>)],
+) -> Option<(&'static str, &'static str, &'a str)> {
     options
         .iter()
         .find_map(|(index, attr, v)| v.map(|v| (*index, *attr, v)))
@@ -355,7 +376,10 @@ impl AwsBackend {
                     terms.push(format!("#f{i} = :f{i}"));
                     query = query
                         .expression_attribute_names(format!("#f{i}"), *attr)
-                        .expression_attribute_values(format!(":f{i}"), AttributeValue::S(value.clone()));
+                        .expression_attribute_values(
+                            format!(":f{i}"),
+                            AttributeValue::S(value.clone()),
+                        );
                 }
                 query = query.filter_expression(terms.join(" AND "));
             }
@@ -384,7 +408,12 @@ impl AwsBackend {
         Ok((found, next))
     }
 
-    fn cursor_after(&self, spec: &ListSpec, scope: &str, last: &Item) -> Result<String, StoreError> {
+    fn cursor_after(
+        &self,
+        spec: &ListSpec,
+        scope: &str,
+        last: &Item,
+    ) -> Result<String, StoreError> {
         let mut position = BTreeMap::new();
         for attr in spec.key_attrs() {
             let value = item::string_attr(last, attr).ok_or_else(|| StoreError::Corrupt {
@@ -481,7 +510,12 @@ impl AwsBackend {
                 )?,
                 Write::DeletePurchaseOrder { id, version } => tx.delete_versioned(
                     &n.purchase_orders_table,
-                    record_origin(PURCHASE_ORDERS, "purchase order", id, Expect::Version(*version)),
+                    record_origin(
+                        PURCHASE_ORDERS,
+                        "purchase order",
+                        id,
+                        Expect::Version(*version),
+                    ),
                     id,
                     *version,
                 )?,
@@ -523,11 +557,16 @@ impl AwsBackend {
     /// when only `TransactionConflict` cancelled it (worth sending again).
     fn cancellation(&self, tx: &Transaction, codes: &[Option<String>]) -> Result<bool, StoreError> {
         let pairs = || codes.iter().zip(tx.origins.iter());
-        if let Some((_, origin)) = pairs().find(|(c, _)| c.as_deref() == Some("ConditionalCheckFailed")) {
+        if let Some((_, origin)) =
+            pairs().find(|(c, _)| c.as_deref() == Some("ConditionalCheckFailed"))
+        {
             return Err(origin.condition_failed());
         }
         if let Some((_, origin)) = pairs().find(|(c, _)| {
-            matches!(c.as_deref(), Some("ResourceNotFoundException" | "ResourceNotFound"))
+            matches!(
+                c.as_deref(),
+                Some("ResourceNotFoundException" | "ResourceNotFound")
+            )
         }) {
             return Err(self
                 .target(&origin.table)
@@ -541,10 +580,13 @@ impl AwsBackend {
         if !failed.is_empty() && failed.iter().all(|c| *c == "TransactionConflict") {
             return Ok(true);
         }
-        if failed
-            .iter()
-            .any(|c| is_throttling_code(c) || matches!(*c, "ThrottlingError" | "ProvisionedThroughputExceeded" | "TransactionConflict"))
-        {
+        if failed.iter().any(|c| {
+            is_throttling_code(c)
+                || matches!(
+                    *c,
+                    "ThrottlingError" | "ProvisionedThroughputExceeded" | "TransactionConflict"
+                )
+        }) {
             return Err(StoreError::Transient {
                 operation: "TransactWriteItems".into(),
                 message: format!("transaction cancelled: {}", failed.join(", ")),
@@ -571,7 +613,13 @@ impl AwsBackend {
                 continue;
             }
             seen.push(name.clone());
-            let described = self.clients.dynamodb.describe_table().table_name(&name).send().await;
+            let described = self
+                .clients
+                .dynamodb
+                .describe_table()
+                .table_name(&name)
+                .send()
+                .await;
             if let Err(e) = described {
                 if super::errors::error_code(&e) == Some("ResourceNotFoundException") {
                     return Some(self.target(&origin.table).misconfigured("table not found"));
@@ -584,10 +632,15 @@ impl AwsBackend {
 
 /// Cancellation codes, one per item: from the structured reasons, else from the message
 /// (`... reasons [ConditionalCheckFailed, None]`).
-fn cancellation_codes(err: &aws_sdk_dynamodb::types::error::TransactionCanceledException) -> Vec<Option<String>> {
+fn cancellation_codes(
+    err: &aws_sdk_dynamodb::types::error::TransactionCanceledException,
+) -> Vec<Option<String>> {
     let reasons = err.cancellation_reasons();
     if !reasons.is_empty() {
-        return reasons.iter().map(|r| r.code().map(str::to_string)).collect();
+        return reasons
+            .iter()
+            .map(|r| r.code().map(str::to_string))
+            .collect();
     }
     let message = err.message().unwrap_or("");
     match (message.rfind('['), message.rfind(']')) {
@@ -701,10 +754,16 @@ impl PurchaseOrderRepository for AwsBackend {
     ) -> Result<Page<PurchaseOrder>, StoreError> {
         let status = query.status.map(|s| s.as_str());
         let spec = match (&query.vendor_id, status) {
-            (Some(vendor), _) => ListSpec::new(PURCHASE_ORDERS, "vendor-index", "vendor_id", vendor)
-                .filter("status", status),
-            (None, Some(status)) => ListSpec::new(PURCHASE_ORDERS, "status-index", "status", status),
-            (None, None) => ListSpec::new(PURCHASE_ORDERS, "kind-index", KIND, kind::PURCHASE_ORDER),
+            (Some(vendor), _) => {
+                ListSpec::new(PURCHASE_ORDERS, "vendor-index", "vendor_id", vendor)
+                    .filter("status", status)
+            }
+            (None, Some(status)) => {
+                ListSpec::new(PURCHASE_ORDERS, "status-index", "status", status)
+            }
+            (None, None) => {
+                ListSpec::new(PURCHASE_ORDERS, "kind-index", KIND, kind::PURCHASE_ORDER)
+            }
         };
         self.list_records("purchase order", &spec, page).await
     }
@@ -727,7 +786,8 @@ impl PurchaseOrderRepository for AwsBackend {
 #[async_trait]
 impl InvoiceRepository for AwsBackend {
     async fn get_invoice(&self, id: &str) -> Result<Option<Invoice>, StoreError> {
-        self.get_record(&INVOICES, "invoice", kind::INVOICE, id).await
+        self.get_record(&INVOICES, "invoice", kind::INVOICE, id)
+            .await
     }
 
     async fn find_invoice_by_number(
@@ -738,7 +798,10 @@ impl InvoiceRepository for AwsBackend {
         let guard = self
             .get_item(&INVOICES, &item::guard_id_for(vendor_id, invoice_number))
             .await?;
-        match guard.as_ref().and_then(|g| item::string_attr(g, "invoice_id")) {
+        match guard
+            .as_ref()
+            .and_then(|g| item::string_attr(g, "invoice_id"))
+        {
             Some(invoice_id) => self.get_invoice(invoice_id).await,
             None => Ok(None),
         }
@@ -778,7 +841,8 @@ impl InvoiceRepository for AwsBackend {
 #[async_trait]
 impl PaymentRepository for AwsBackend {
     async fn get_payment(&self, id: &str) -> Result<Option<Payment>, StoreError> {
-        self.get_record(&PAYMENTS, "payment", kind::PAYMENT, id).await
+        self.get_record(&PAYMENTS, "payment", kind::PAYMENT, id)
+            .await
     }
 
     /// One `GetItem`: a payment's id is derived from its invoice's.
@@ -841,11 +905,17 @@ mod tests {
     #[test]
     fn index_choice_prefers_the_most_selective_filter() {
         assert_eq!(
-            first_some(&[("po-index", "po_id", None), ("status-index", "status", Some("received"))]),
+            first_some(&[
+                ("po-index", "po_id", None),
+                ("status-index", "status", Some("received"))
+            ]),
             Some(("status-index", "status", "received"))
         );
         assert_eq!(
-            first_some(&[("po-index", "po_id", Some("po-1")), ("status-index", "status", Some("x"))]),
+            first_some(&[
+                ("po-index", "po_id", Some("po-1")),
+                ("status-index", "status", Some("x"))
+            ]),
             Some(("po-index", "po_id", "po-1"))
         );
         assert_eq!(first_some(&[("po-index", "po_id", None)]), None);
@@ -855,7 +925,8 @@ mod tests {
     fn scope_binds_partition_and_filters() {
         let a = ListSpec::new(INVOICES, "status-index", "status", "received");
         let b = ListSpec::new(INVOICES, "status-index", "status", "matched");
-        let c = ListSpec::new(INVOICES, "status-index", "status", "received").filter("vendor_id", Some("v1"));
+        let c = ListSpec::new(INVOICES, "status-index", "status", "received")
+            .filter("vendor_id", Some("v1"));
         assert_ne!(a.scope(), b.scope());
         assert_ne!(a.scope(), c.scope());
     }

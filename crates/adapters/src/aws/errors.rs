@@ -196,7 +196,11 @@ mod tests {
 
     #[test]
     fn missing_resource_is_misconfigured_with_its_variable() {
-        let e = map_sdk_error("GetItem", &target(), service_error("ResourceNotFoundException", 400));
+        let e = map_sdk_error(
+            "GetItem",
+            &target(),
+            service_error("ResourceNotFoundException", 400),
+        );
         assert!(
             matches!(&e, StoreError::Misconfigured { env_var: "INVOICES_TABLE", resource, .. } if resource.contains('t')),
             "{e:?}"
@@ -205,7 +209,11 @@ mod tests {
 
     #[test]
     fn refused_requests_are_invalid_and_the_rest_backend() {
-        let e = map_sdk_error("GetItem", &target(), service_error("ValidationException", 400));
+        let e = map_sdk_error(
+            "GetItem",
+            &target(),
+            service_error("ValidationException", 400),
+        );
         assert!(matches!(e, StoreError::Invalid(_)), "{e:?}");
         let e = map_sdk_error("GetItem", &target(), service_error("Weird", 400));
         assert!(matches!(e, StoreError::Backend { .. }), "{e:?}");

@@ -27,7 +27,10 @@ impl EventBridgePublisher {
     }
 
     fn target(&self) -> Target {
-        Target::new(format!("EventBridge bus `{}`", self.bus_name), EVENT_BUS.env_var)
+        Target::new(
+            format!("EventBridge bus `{}`", self.bus_name),
+            EVENT_BUS.env_var,
+        )
     }
 
     fn entry(&self, event: &DomainEvent) -> Result<PutEventsRequestEntry, StoreError> {
@@ -85,7 +88,11 @@ impl EventPublisher for EventBridgePublisher {
                     "{} of {} events not accepted: {}",
                     out.failed_entry_count,
                     batch.len(),
-                    failures.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; ")
+                    failures
+                        .iter()
+                        .map(|(_, m)| m.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
                 );
                 let codes = || failures.iter().map(|(c, _)| c.as_str());
                 return Err(if codes().any(|c| c.contains("NotFound")) {

@@ -54,7 +54,11 @@ fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn doc<T: Serialize>(entity: &'static str, id: &str, record: &T) -> Result<AttributeValue, StoreError> {
+fn doc<T: Serialize>(
+    entity: &'static str,
+    id: &str,
+    record: &T,
+) -> Result<AttributeValue, StoreError> {
     serde_json::to_string(record)
         .map(AttributeValue::S)
         .map_err(|e| StoreError::Invalid(format!("{entity} `{id}` cannot be serialized: {e}")))
@@ -159,7 +163,10 @@ pub(crate) fn record<T: DeserializeOwned>(
     parse_doc(entity, item).map(Some)
 }
 
-pub(crate) fn parse_doc<T: DeserializeOwned>(entity: &'static str, item: &Item) -> Result<T, StoreError> {
+pub(crate) fn parse_doc<T: DeserializeOwned>(
+    entity: &'static str,
+    item: &Item,
+) -> Result<T, StoreError> {
     let id = string_attr(item, ID).unwrap_or("?").to_string();
     let json = string_attr(item, DOC).ok_or_else(|| StoreError::Corrupt {
         entity,
@@ -189,7 +196,10 @@ mod tests {
 
     #[test]
     fn guard_id_folds_number_like_the_domain() {
-        assert_eq!(guard_id_for("ven-1", "inv 001"), guard_id_for("ven-1", "INV-001"));
+        assert_eq!(
+            guard_id_for("ven-1", "inv 001"),
+            guard_id_for("ven-1", "INV-001")
+        );
         assert_eq!(guard_id_for("ven-1", "A1"), "guard#ven-1#A1");
     }
 }

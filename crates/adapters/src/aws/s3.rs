@@ -13,7 +13,9 @@ use super::errors::{error_code, http_status, map_sdk_error, Target};
 use super::ResourceNames;
 use crate::cursor::CursorCodec;
 use crate::error::StoreError;
-use crate::ports::{ObjectInfo, ObjectMeta, ObjectStore, Page, PageRequest, PutReceipt, StoredObject};
+use crate::ports::{
+    ObjectInfo, ObjectMeta, ObjectStore, Page, PageRequest, PutReceipt, StoredObject,
+};
 
 #[derive(Debug, Clone)]
 pub struct S3ObjectStore {
@@ -32,7 +34,10 @@ impl S3ObjectStore {
     }
 
     fn target(&self, bucket: &str) -> Target {
-        Target::new(format!("S3 bucket `{bucket}`"), self.names.bucket_env_var(bucket))
+        Target::new(
+            format!("S3 bucket `{bucket}`"),
+            self.names.bucket_env_var(bucket),
+        )
     }
 
     fn not_found(bucket: &str, key: &str) -> StoreError {
@@ -116,7 +121,8 @@ impl ObjectStore for S3ObjectStore {
         }
         let out = put.send().await.map_err(|e| {
             if error_code(&e) == Some("NoSuchBucket") {
-                self.target(bucket).misconfigured("PutObject: bucket not found")
+                self.target(bucket)
+                    .misconfigured("PutObject: bucket not found")
             } else {
                 map_sdk_error("PutObject", &self.target(bucket), e)
             }
@@ -128,14 +134,21 @@ impl ObjectStore for S3ObjectStore {
     }
 
     async fn get_object(&self, bucket: &str, key: &str) -> Result<StoredObject, StoreError> {
-        let out = match self.client.get_object().bucket(bucket).key(key).send().await {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(out) => out,
             Err(e) => {
                 return Err(match error_code(&e) {
                     Some("NoSuchKey") => Self::not_found(bucket, key),
-                    Some("NoSuchBucket") => {
-                        self.target(bucket).misconfigured("GetObject: bucket not found")
-                    }
+                    Some("NoSuchBucket") => self
+                        .target(bucket)
+                        .misconfigured("GetObject: bucket not found"),
                     _ => map_sdk_error("GetObject", &self.target(bucket), e),
                 })
             }
@@ -169,7 +182,11 @@ impl ObjectStore for S3ObjectStore {
             .to_vec();
         Ok(StoredObject {
             info: ObjectInfo {
-                size: if info.size == 0 { body.len() as u64 } else { info.size },
+                size: if info.size == 0 {
+                    body.len() as u64
+                } else {
+                    info.size
+                },
                 ..info
             },
             body,
@@ -177,7 +194,14 @@ impl ObjectStore for S3ObjectStore {
     }
 
     async fn head_object(&self, bucket: &str, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
-        match self.client.head_object().bucket(bucket).key(key).send().await {
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(out) => Ok(Some(ObjectInfo {
                 bucket: bucket.to_string(),
                 key: key.to_string(),
@@ -194,7 +218,9 @@ impl ObjectStore for S3ObjectStore {
                 if self.bucket_exists(bucket).await? {
                     Ok(None)
                 } else {
-                    Err(self.target(bucket).misconfigured("HeadObject: bucket not found"))
+                    Err(self
+                        .target(bucket)
+                        .misconfigured("HeadObject: bucket not found"))
                 }
             }
             Err(e) => Err(map_sdk_error("HeadObject", &self.target(bucket), e)),
@@ -220,11 +246,7 @@ impl ObjectStore for S3ObjectStore {
                     .misconfigured("GetObjectTagging: bucket not found"),
                 _ => map_sdk_error("GetObjectTagging", &self.target(bucket), e),
             })?;
-        Ok(out
-            .tag_set
-            .into_iter()
-            .map(|t| (t.key, t.value))
-            .collect())
+        Ok(out.tag_set.into_iter().map(|t| (t.key, t.value)).collect())
     }
 
     async fn put_object_tags(
@@ -314,7 +336,10 @@ mod tests {
     fn tagging_header_percent_encodes() {
         let tags: BTreeMap<String, String> = [
             ("amount".to_string(), "1250.00".to_string()),
-            ("upload_timestamp".to_string(), "2025-01-01T10:00:00Z".to_string()),
+            (
+                "upload_timestamp".to_string(),
+                "2025-01-01T10:00:00Z".to_string(),
+            ),
             ("content_type".to_string(), "application/xml".to_string()),
         ]
         .into_iter()

@@ -94,10 +94,11 @@ impl WorkflowStarter for SfnWorkflowStarter {
                 Some("ExecutionAlreadyExists") => Ok(StartOutcome::AlreadyExists {
                     execution_arn: execution_arn(&self.state_machine_arn, execution_name),
                 }),
-                Some("StateMachineDoesNotExist" | "InvalidArn" | "StateMachineDeleting") => Err(
-                    self.target()
-                        .misconfigured(format!("StartExecution: {}", error_code(&e).unwrap_or(""))),
-                ),
+                Some("StateMachineDoesNotExist" | "InvalidArn" | "StateMachineDeleting") => {
+                    Err(self
+                        .target()
+                        .misconfigured(format!("StartExecution: {}", error_code(&e).unwrap_or(""))))
+                }
                 Some("InvalidName") => Err(StoreError::Invalid(format!(
                     "execution name `{execution_name}` is not valid for Step Functions"
                 ))),

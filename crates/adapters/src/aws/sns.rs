@@ -37,7 +37,13 @@ impl SnsNotifier {
 pub fn sns_subject(subject: &str) -> Option<String> {
     let cleaned: String = subject
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { ' ' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect();
     let cleaned = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
     if cleaned.is_empty() {
@@ -90,8 +96,14 @@ mod tests {
 
     #[test]
     fn subject_is_one_printable_line_of_at_most_100_chars() {
-        assert_eq!(sns_subject("Invoice\nINV-1 approved").as_deref(), Some("Invoice INV-1 approved"));
-        assert_eq!(sns_subject("Rechnung für Müller").as_deref(), Some("Rechnung f r M ller"));
+        assert_eq!(
+            sns_subject("Invoice\nINV-1 approved").as_deref(),
+            Some("Invoice INV-1 approved")
+        );
+        assert_eq!(
+            sns_subject("Rechnung für Müller").as_deref(),
+            Some("Rechnung f r M ller")
+        );
         assert_eq!(sns_subject(" \t\n"), None);
         let long = "x".repeat(250);
         let s = sns_subject(&long).unwrap();
