@@ -247,6 +247,12 @@ async fn ensure_bucket(
     resource: NamedResource,
 ) -> Result<bool, StoreError> {
     let s3 = &clients.s3;
+    // Asked first: in us-east-1 (AWS and moto) creating a bucket you own answers 200.
+    let exists = match s3.head_bucket().bucket(bucket).send().await {
+        Ok(_) => true,
+        Err(e) if e.raw_response().map(|r| r.status().as_u16()) == Some(404) => false,
+        Err(e) => return Err(failed(bucket, resource.env_var, "HeadBucket", e)),
+    };
     let mut create = s3.create_bucket().bucket(bucket);
     // us-east-1 is the one region that refuses an explicit location constraint.
     if clients.region != "us-east-1" {
@@ -256,15 +262,18 @@ async fn ensure_bucket(
                 .build(),
         );
     }
-    let created = match create.send().await {
-        Ok(_) => true,
-        Err(e)
-            if crate::aws::is_error_code(&e, "BucketAlreadyOwnedByYou")
-                || crate::aws::is_error_code(&e, "BucketAlreadyExists") =>
-        {
-            false
-        }
-        Err(e) => return Err(failed(bucket, resource.env_var, "CreateBucket", e)),
+    let sent = if exists {
+        None
+    } else {
+        Some(create.send().await)
+    };
+    let created = match sent {
+        None => false,
+        Some(Ok(_)) => true,
+        // Created meanwhile by a concurrent run. (`BucketAlreadyExists`: another account
+        // owns the name, an error.)
+        Some(Err(e)) if crate::aws::is_error_code(&e, "BucketAlreadyOwnedByYou") => false,
+        Some(Err(e)) => return Err(failed(bucket, resource.env_var, "CreateBucket", e)),
     };
     s3.put_bucket_versioning()
         .bucket(bucket)
