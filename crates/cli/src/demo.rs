@@ -218,6 +218,7 @@ async fn create(services: &Services, changes: ChangeSet) -> Result<bool, StoreEr
     }
 }
 
+#[allow(clippy::too_many_arguments)] // each audit field named at the call site
 fn audit(
     services: &Services,
     audit_type: AuditType,

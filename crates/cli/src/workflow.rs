@@ -345,7 +345,7 @@ impl WorkflowRunner {
                 continue;
             }
             let snapshot = snapshot_of(&record)?;
-            if !snapshot.deadline().is_some_and(|d| d <= now) {
+            if snapshot.deadline().is_none_or(|d| d > now) {
                 continue;
             }
             let token = snapshot.pending.task_token.clone();

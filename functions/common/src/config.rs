@@ -150,21 +150,11 @@ pub mod var {
 }
 
 /// The business rules' settings, shared by the functions that apply them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RuleConfig {
     pub validation: ValidationPolicy,
     pub matching: MatchPolicy,
     pub approval: ApprovalPolicy,
-}
-
-impl Default for RuleConfig {
-    fn default() -> Self {
-        RuleConfig {
-            validation: ValidationPolicy::default(),
-            matching: MatchPolicy::default(),
-            approval: ApprovalPolicy::default(),
-        }
-    }
 }
 
 impl RuleConfig {
