@@ -183,7 +183,9 @@ async fn main() {
                     vendor_id: Some(v),
                     ..Default::default()
                 };
-                b.list_invoices(&q, &PageRequest::first(20)).await.expect("list");
+                b.list_invoices(&q, &PageRequest::first(20))
+                    .await
+                    .expect("list");
             }
         })
         .await,
@@ -196,7 +198,9 @@ async fn main() {
                     status: Some(InvoiceStatus::Matched),
                     ..Default::default()
                 };
-                b.list_invoices(&q, &PageRequest::first(20)).await.expect("list");
+                b.list_invoices(&q, &PageRequest::first(20))
+                    .await
+                    .expect("list");
             }
         })
         .await,
@@ -251,7 +255,11 @@ async fn main() {
             per_op,
             ms(median),
             ms(quantile(&r.times, 0.9)),
-            if per_op > 0.0 { ms(median) / per_op } else { 0.0 },
+            if per_op > 0.0 {
+                ms(median) / per_op
+            } else {
+                0.0
+            },
             r.calls
         );
     }

@@ -27,12 +27,13 @@ use fixtures::{at, audit, invoice, invoice_created, invoice_number, payment, uni
 use p2p_adapters::aws::{AwsBackend, AwsClients, CallCounts};
 use p2p_adapters::cursor::CursorCodec;
 use p2p_adapters::provision::provision;
-use p2p_adapters::{
-    ChangeSet, ConflictReason, EventPublisher, Expect, InvoiceQuery, InvoiceRepository, Notification,
-    Notifier, ObjectMeta, ObjectStore, PageRequest, PaymentRepository, PurchaseOrderRepository,
-    StartOutcome, StoreError, UnitOfWork, VendorRepository, WorkflowStarter, Write,
-};
 use p2p_adapters::AuditRepository;
+use p2p_adapters::{
+    ChangeSet, ConflictReason, EventPublisher, Expect, InvoiceQuery, InvoiceRepository,
+    Notification, Notifier, ObjectMeta, ObjectStore, PageRequest, PaymentRepository,
+    PurchaseOrderRepository, StartOutcome, StoreError, UnitOfWork, VendorRepository,
+    WorkflowStarter, Write,
+};
 use p2p_core::audit::{action, entity, AuditType};
 use p2p_core::events::{DomainEvent, DomainEventType};
 use p2p_core::invoice::{Invoice, InvoiceStatus};
@@ -191,7 +192,11 @@ fn received(vendor: &str, n: i64) -> Invoice {
     )
 }
 
-async fn raw_item(b: &AwsBackend, table: &str, id: &str) -> Option<std::collections::HashMap<String, AttributeValue>> {
+async fn raw_item(
+    b: &AwsBackend,
+    table: &str,
+    id: &str,
+) -> Option<std::collections::HashMap<String, AttributeValue>> {
     b.clients()
         .dynamodb
         .get_item()
@@ -213,7 +218,12 @@ async fn submitting_an_invoice_is_one_transaction() {
     let before = b.counter().snapshot();
     submit(&b, &inv).await.unwrap();
     // Invoice + number guard + audit entry: one TransactWriteItems.
-    only(&counts_since(&b, &before), "DynamoDB", "TransactWriteItems", 1);
+    only(
+        &counts_since(&b, &before),
+        "DynamoDB",
+        "TransactWriteItems",
+        1,
+    );
 }
 
 #[tokio::test]
@@ -225,7 +235,10 @@ async fn status_change_with_audit_is_one_dynamodb_call() {
     let before = b.counter().snapshot();
     b.commit(
         ChangeSet::new()
-            .write(Write::PutInvoice(matched.clone(), Expect::Version(inv.version)))
+            .write(Write::PutInvoice(
+                matched.clone(),
+                Expect::Version(inv.version),
+            ))
             .audit(audit(
                 AuditType::InvoiceAction,
                 action::RECONCILE,
@@ -236,16 +249,34 @@ async fn status_change_with_audit_is_one_dynamodb_call() {
     )
     .await
     .unwrap();
-    only(&counts_since(&b, &before), "DynamoDB", "TransactWriteItems", 1);
+    only(
+        &counts_since(&b, &before),
+        "DynamoDB",
+        "TransactWriteItems",
+        1,
+    );
     assert_eq!(b.get_invoice(&inv.id).await.unwrap(), Some(matched));
-    assert_eq!(b.list_audit(&inv.id, &PageRequest::first(10)).await.unwrap().items.len(), 2);
+    assert_eq!(
+        b.list_audit(&inv.id, &PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
     no_scans(&b);
 }
 
 #[tokio::test]
 async fn approval_with_payment_is_one_dynamodb_call() {
     let b = aws_support::backend().await;
-    let inv = invoice(&unique("ven"), &unique("po"), &invoice_number(), InvoiceStatus::Matched, at(0));
+    let inv = invoice(
+        &unique("ven"),
+        &unique("po"),
+        &invoice_number(),
+        InvoiceStatus::Matched,
+        at(0),
+    );
     submit(&b, &inv).await.unwrap();
     let approved = inv.with_status(InvoiceStatus::Approved, at(5)).unwrap();
     let pay = payment(&inv, PaymentStatus::Approved, at(5));
@@ -254,12 +285,29 @@ async fn approval_with_payment_is_one_dynamodb_call() {
         ChangeSet::new()
             .write(Write::PutPayment(pay.clone(), Expect::Absent))
             .write(Write::PutInvoice(approved, Expect::Version(inv.version)))
-            .audit(audit(AuditType::PaymentAction, action::CREATE, entity::PAYMENT, &pay.id, at(5)))
-            .audit(audit(AuditType::InvoiceAction, action::APPROVE, entity::INVOICE, &inv.id, at(5))),
+            .audit(audit(
+                AuditType::PaymentAction,
+                action::CREATE,
+                entity::PAYMENT,
+                &pay.id,
+                at(5),
+            ))
+            .audit(audit(
+                AuditType::InvoiceAction,
+                action::APPROVE,
+                entity::INVOICE,
+                &inv.id,
+                at(5),
+            )),
     )
     .await
     .unwrap();
-    only(&counts_since(&b, &before), "DynamoDB", "TransactWriteItems", 1);
+    only(
+        &counts_since(&b, &before),
+        "DynamoDB",
+        "TransactWriteItems",
+        1,
+    );
 
     let before = b.counter().snapshot();
     assert_eq!(b.get_payment_for_invoice(&inv.id).await.unwrap(), Some(pay));
@@ -277,12 +325,20 @@ async fn reads_cost_one_call_and_lookup_by_number_two() {
     only(&counts_since(&b, &before), "DynamoDB", "GetItem", 1);
 
     let before = b.counter().snapshot();
-    assert!(b.find_invoice_by_number(&inv.vendor_id, &inv.invoice_number).await.unwrap().is_some());
+    assert!(b
+        .find_invoice_by_number(&inv.vendor_id, &inv.invoice_number)
+        .await
+        .unwrap()
+        .is_some());
     // The guard, then the invoice it names.
     only(&counts_since(&b, &before), "DynamoDB", "GetItem", 2);
 
     let before = b.counter().snapshot();
-    assert!(b.list_goods_receipts(&unique("po")).await.unwrap().is_empty());
+    assert!(b
+        .list_goods_receipts(&unique("po"))
+        .await
+        .unwrap()
+        .is_empty());
     only(&counts_since(&b, &before), "DynamoDB", "Query", 1);
 }
 
@@ -332,7 +388,14 @@ async fn work_queue_pages_are_one_query_each_and_never_scan() {
         )
         .await
         .unwrap();
-    assert_eq!(by_vendor.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>(), ids);
+    assert_eq!(
+        by_vendor
+            .items
+            .iter()
+            .map(|i| i.id.clone())
+            .collect::<Vec<_>>(),
+        ids
+    );
     assert!(by_vendor.next_cursor.is_none(), "the last page says so");
     let counts = counts_since(&b, &before);
     assert_eq!(counts.get("DynamoDB", "Query"), counts.total(), "{counts}");
@@ -351,12 +414,18 @@ async fn object_put_and_head_are_one_call_each() {
         tags: BTreeMap::from([
             ("invoice_id".to_string(), unique("inv")),
             ("amount".to_string(), "1250.00".to_string()),
-            ("upload_timestamp".to_string(), "2025-03-03T09:00:00Z".to_string()),
+            (
+                "upload_timestamp".to_string(),
+                "2025-03-03T09:00:00Z".to_string(),
+            ),
             ("content_type".to_string(), "application/xml".to_string()),
         ]),
     };
     let before = b.counter().snapshot();
-    let first = o.put_object(&bucket, &key, b"<a/>".to_vec(), &meta).await.unwrap();
+    let first = o
+        .put_object(&bucket, &key, b"<a/>".to_vec(), &meta)
+        .await
+        .unwrap();
     only(&counts_since(&b, &before), "S3", "PutObject", 1);
 
     let before = b.counter().snapshot();
@@ -366,7 +435,10 @@ async fn object_put_and_head_are_one_call_each() {
 
     // Tags went with the put; versioned bucket: an overwrite is a new version.
     assert_eq!(o.get_object_tags(&bucket, &key).await.unwrap(), meta.tags);
-    let second = o.put_object(&bucket, &key, b"<b/>".to_vec(), &meta).await.unwrap();
+    let second = o
+        .put_object(&bucket, &key, b"<b/>".to_vec(), &meta)
+        .await
+        .unwrap();
     assert!(first.version_id.is_some() && second.version_id.is_some());
     assert_ne!(first.version_id, second.version_id);
     let raw = b
@@ -412,36 +484,61 @@ async fn items_keep_index_attributes_top_level_and_the_record_exact() {
     let b = aws_support::backend().await;
     let mut inv = received(&unique("ven"), 0);
     inv.total_amount = dec!(1234567890.123456789);
-    inv.match_report = Some(serde_json::from_str(r#"{"variance": 0.10000000000000000001}"#).unwrap());
+    inv.match_report =
+        Some(serde_json::from_str(r#"{"variance": 0.10000000000000000001}"#).unwrap());
     submit(&b, &inv).await.unwrap();
 
-    let item = raw_item(&b, &b.names().invoices_table, &inv.id).await.unwrap();
+    let item = raw_item(&b, &b.names().invoices_table, &inv.id)
+        .await
+        .unwrap();
     let s = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
     assert_eq!(s("kind").as_deref(), Some("Invoice"));
     assert_eq!(s("status").as_deref(), Some("received"));
     assert_eq!(s("vendor_id"), Some(inv.vendor_id.clone()));
     assert_eq!(s("po_id"), Some(inv.po_id.clone()));
-    assert_eq!(s("created_sk"), Some(format!("2025-03-03T09:00:00.000Z#{}", inv.id)));
-    assert_eq!(item.get("version").and_then(|v| v.as_n().ok()).map(String::as_str), Some("1"));
+    assert_eq!(
+        s("created_sk"),
+        Some(format!("2025-03-03T09:00:00.000Z#{}", inv.id))
+    );
+    assert_eq!(
+        item.get("version")
+            .and_then(|v| v.as_n().ok())
+            .map(String::as_str),
+        Some("1")
+    );
     let doc = s("doc").unwrap();
-    assert!(doc.contains(r#""total_amount":"1234567890.123456789""#), "{doc}");
-    assert!(doc.contains("0.10000000000000000001"), "exact JSON numbers: {doc}");
+    assert!(
+        doc.contains(r#""total_amount":"1234567890.123456789""#),
+        "{doc}"
+    );
+    assert!(
+        doc.contains("0.10000000000000000001"),
+        "exact JSON numbers: {doc}"
+    );
     assert_eq!(b.get_invoice(&inv.id).await.unwrap(), Some(inv.clone()));
 
     // The guard: findable by key, invisible to every index.
     let guard_id = format!("guard#{}", inv.uniqueness_key());
-    let guard = raw_item(&b, &b.names().invoices_table, &guard_id).await.unwrap();
+    let guard = raw_item(&b, &b.names().invoices_table, &guard_id)
+        .await
+        .unwrap();
     let mut attrs: Vec<&str> = guard.keys().map(String::as_str).collect();
     attrs.sort_unstable();
     assert_eq!(attrs, ["id", "invoice_id", "invoice_number"]);
-    assert_eq!(b.get_invoice(&guard_id).await.unwrap(), None, "a guard is not an invoice");
+    assert_eq!(
+        b.get_invoice(&guard_id).await.unwrap(),
+        None,
+        "a guard is not an invoice"
+    );
 }
 
 // ---------------------------------------------------------------- typed errors
 
 fn misconfigured(e: &StoreError, resource_part: &str, env: &str) {
     match e {
-        StoreError::Misconfigured { resource, env_var, .. } => {
+        StoreError::Misconfigured {
+            resource, env_var, ..
+        } => {
             assert!(resource.contains(resource_part), "{e}");
             assert_eq!(*env_var, env, "{e}");
         }
@@ -455,7 +552,11 @@ async fn missing_resources_are_misconfigured_naming_resource_and_variable() {
     let config = p2p_adapters::aws::load_sdk_config().await;
     // Names nobody created.
     let names = provisioned.names().with_prefix("missing-");
-    let b = AwsBackend::with_clients(AwsClients::new(&config), names.clone(), CursorCodec::new(b"k".to_vec()));
+    let b = AwsBackend::with_clients(
+        AwsClients::new(&config),
+        names.clone(),
+        CursorCodec::new(b"k".to_vec()),
+    );
 
     let e = b.get_vendor("ven-1").await.unwrap_err();
     misconfigured(&e, &names.vendors_table, "VENDORS_TABLE");
@@ -469,7 +570,12 @@ async fn missing_resources_are_misconfigured_naming_resource_and_variable() {
 
     let o = b.object_store();
     let e = o
-        .put_object(&names.payments_bucket, "k", b"x".to_vec(), &ObjectMeta::default())
+        .put_object(
+            &names.payments_bucket,
+            "k",
+            b"x".to_vec(),
+            &ObjectMeta::default(),
+        )
         .await
         .unwrap_err();
     misconfigured(&e, &names.payments_bucket, "PAYMENTS_BUCKET");
@@ -501,8 +607,14 @@ async fn invalid_execution_name_is_invalid_and_restart_is_already_exists() {
     let b = aws_support::backend().await;
     let wf = b.workflow_starter();
     let name = unique("exec");
-    let first = wf.start_workflow(&name, &serde_json::json!({"a": 1})).await.unwrap();
-    let second = wf.start_workflow(&name, &serde_json::json!({"a": 1})).await.unwrap();
+    let first = wf
+        .start_workflow(&name, &serde_json::json!({"a": 1}))
+        .await
+        .unwrap();
+    let second = wf
+        .start_workflow(&name, &serde_json::json!({"a": 1}))
+        .await
+        .unwrap();
     let StartOutcome::Started { execution_arn } = first else {
         panic!("{first:?}")
     };
@@ -514,7 +626,10 @@ async fn invalid_execution_name_is_invalid_and_restart_is_already_exists() {
         .unwrap_err();
     assert!(matches!(e, StoreError::Invalid(_)), "{e:?}");
     // A start is a DescribeExecution (re-delivery?) and the StartExecution.
-    let other = wf.start_workflow(&unique("exec"), &serde_json::json!({})).await.unwrap();
+    let other = wf
+        .start_workflow(&unique("exec"), &serde_json::json!({}))
+        .await
+        .unwrap();
     assert!(matches!(other, StartOutcome::Started { .. }), "{other:?}");
     let counts = counts_since(&b, &before);
     assert_eq!(counts.get("SFN", "StartExecution"), 2, "{counts}");
@@ -538,7 +653,10 @@ async fn connection_failure_is_transient() {
     faults.arm("DynamoDB", "GetItem", 0, FaultKind::FailBeforeSend);
     let e = b.get_invoice("inv-x").await.unwrap_err();
     assert!(e.is_retryable(), "{e:?}");
-    assert!(matches!(e, StoreError::Transient { ref operation, .. } if operation == "GetItem"), "{e:?}");
+    assert!(
+        matches!(e, StoreError::Transient { ref operation, .. } if operation == "GetItem"),
+        "{e:?}"
+    );
 }
 
 // ---------------------------------------------------------------- faults mid-operation
@@ -547,16 +665,38 @@ async fn connection_failure_is_transient() {
 async fn transaction_failing_before_send_writes_nothing_and_retry_finishes() {
     let (b, faults) = backend_with_faults().await;
     let inv = received(&unique("ven"), 0);
-    faults.arm("DynamoDB", "TransactWriteItems", 0, FaultKind::FailBeforeSend);
+    faults.arm(
+        "DynamoDB",
+        "TransactWriteItems",
+        0,
+        FaultKind::FailBeforeSend,
+    );
     let e = submit(&b, &inv).await.unwrap_err();
     assert!(e.is_retryable(), "{e:?}");
     assert_eq!(b.get_invoice(&inv.id).await.unwrap(), None);
-    assert_eq!(b.find_invoice_by_number(&inv.vendor_id, &inv.invoice_number).await.unwrap(), None);
-    assert!(b.list_audit(&inv.id, &PageRequest::first(5)).await.unwrap().items.is_empty());
+    assert_eq!(
+        b.find_invoice_by_number(&inv.vendor_id, &inv.invoice_number)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(b
+        .list_audit(&inv.id, &PageRequest::first(5))
+        .await
+        .unwrap()
+        .items
+        .is_empty());
 
     submit(&b, &inv).await.expect("the retry finishes");
     assert_eq!(b.get_invoice(&inv.id).await.unwrap(), Some(inv.clone()));
-    assert_eq!(b.list_audit(&inv.id, &PageRequest::first(5)).await.unwrap().items.len(), 1);
+    assert_eq!(
+        b.list_audit(&inv.id, &PageRequest::first(5))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -568,8 +708,19 @@ async fn transaction_whose_answer_is_lost_is_complete_and_the_retry_knows() {
     assert!(e.is_retryable(), "{e:?}");
     // All of it was applied: invoice, guard, audit entry.
     assert_eq!(b.get_invoice(&inv.id).await.unwrap(), Some(inv.clone()));
-    assert!(b.find_invoice_by_number(&inv.vendor_id, &inv.invoice_number).await.unwrap().is_some());
-    assert_eq!(b.list_audit(&inv.id, &PageRequest::first(5)).await.unwrap().items.len(), 1);
+    assert!(b
+        .find_invoice_by_number(&inv.vendor_id, &inv.invoice_number)
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        b.list_audit(&inv.id, &PageRequest::first(5))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
     // The retry: DynamoDB honours the idempotency token (success); moto ignores it, and the
     // create's condition says the invoice is already there. Either way nothing doubles.
     match submit(&b, &inv).await {
@@ -581,20 +732,35 @@ async fn transaction_whose_answer_is_lost_is_complete_and_the_retry_knows() {
         }) if *id == inv.id => {}
         Err(other) => panic!("{other:?}"),
     }
-    assert_eq!(b.list_audit(&inv.id, &PageRequest::first(5)).await.unwrap().items.len(), 1);
+    assert_eq!(
+        b.list_audit(&inv.id, &PageRequest::first(5))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
 }
 
 /// Approve-with-files as the approve-payment step does it, written to be re-run: the
 /// payment commit (derived id) tells a re-run it already happened; files are re-put.
 async fn approve_with_files(b: &AwsBackend, inv: &Invoice) -> Result<(), StoreError> {
     let pay = payment(inv, PaymentStatus::Approved, at(100));
-    let approved = inv.with_status(InvoiceStatus::Approved, at(100)).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let approved = inv
+        .with_status(InvoiceStatus::Approved, at(100))
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
     let committed = b
         .commit(
             ChangeSet::new()
                 .write(Write::PutPayment(pay.clone(), Expect::Absent))
                 .write(Write::PutInvoice(approved, Expect::Version(inv.version)))
-                .audit(audit(AuditType::PaymentAction, action::APPROVE_WITH_FILES, entity::PAYMENT, &pay.id, at(100))),
+                .audit(audit(
+                    AuditType::PaymentAction,
+                    action::APPROVE_WITH_FILES,
+                    entity::PAYMENT,
+                    &pay.id,
+                    at(100),
+                )),
         )
         .await;
     match committed {
@@ -608,7 +774,10 @@ async fn approve_with_files(b: &AwsBackend, inv: &Invoice) -> Result<(), StoreEr
     let stored = b
         .get_payment_for_invoice(&inv.id)
         .await?
-        .ok_or_else(|| StoreError::NotFound { entity: "payment", id: pay.id.clone() })?;
+        .ok_or_else(|| StoreError::NotFound {
+            entity: "payment",
+            id: pay.id.clone(),
+        })?;
     let bucket = &b.names().payments_bucket;
     let o = b.object_store();
     let xml_key = payment_file_key(&stored.id, PaymentFileFormat::Xml);
@@ -621,15 +790,25 @@ async fn approve_with_files(b: &AwsBackend, inv: &Invoice) -> Result<(), StoreEr
             ("invoice_id".to_string(), stored.invoice_id.clone()),
         ]),
     };
-    o.put_object(bucket, &xml_key, b"<Document/>".to_vec(), &meta("application/xml")).await?;
-    o.put_object(bucket, &json_key, b"{}".to_vec(), &meta("application/json")).await?;
+    o.put_object(
+        bucket,
+        &xml_key,
+        b"<Document/>".to_vec(),
+        &meta("application/xml"),
+    )
+    .await?;
+    o.put_object(bucket, &json_key, b"{}".to_vec(), &meta("application/json"))
+        .await?;
     if stored.xml_s3_key.is_none() {
         let mut with_keys = stored.clone();
         with_keys.xml_s3_key = Some(xml_key);
         with_keys.json_s3_key = Some(json_key);
         with_keys.version += 1;
-        b.commit(ChangeSet::new().write(Write::PutPayment(with_keys, Expect::Version(stored.version))))
-            .await?;
+        b.commit(ChangeSet::new().write(Write::PutPayment(
+            with_keys,
+            Expect::Version(stored.version),
+        )))
+        .await?;
     }
     Ok(())
 }
@@ -637,25 +816,58 @@ async fn approve_with_files(b: &AwsBackend, inv: &Invoice) -> Result<(), StoreEr
 #[tokio::test]
 async fn s3_failure_between_files_is_finished_by_a_rerun() {
     let (b, faults) = backend_with_faults().await;
-    let inv = invoice(&unique("ven"), &unique("po"), &invoice_number(), InvoiceStatus::Matched, at(0));
+    let inv = invoice(
+        &unique("ven"),
+        &unique("po"),
+        &invoice_number(),
+        InvoiceStatus::Matched,
+        at(0),
+    );
     submit(&b, &inv).await.unwrap();
     // The second file's PutObject fails.
     faults.arm("S3", "PutObject", 1, FaultKind::FailBeforeSend);
     let e = approve_with_files(&b, &inv).await.unwrap_err();
     assert!(e.is_retryable(), "{e:?}");
-    let pay = b.get_payment_for_invoice(&inv.id).await.unwrap().expect("payment committed");
-    assert_eq!(pay.xml_s3_key, None, "keys only recorded once both files exist");
+    let pay = b
+        .get_payment_for_invoice(&inv.id)
+        .await
+        .unwrap()
+        .expect("payment committed");
+    assert_eq!(
+        pay.xml_s3_key, None,
+        "keys only recorded once both files exist"
+    );
     let bucket = b.names().payments_bucket.clone();
     let json_key = payment_file_key(&pay.id, PaymentFileFormat::Json);
-    assert_eq!(b.object_store().head_object(&bucket, &json_key).await.unwrap(), None);
+    assert_eq!(
+        b.object_store()
+            .head_object(&bucket, &json_key)
+            .await
+            .unwrap(),
+        None
+    );
 
-    approve_with_files(&b, &inv).await.expect("the re-run finishes");
+    approve_with_files(&b, &inv)
+        .await
+        .expect("the re-run finishes");
     let pay = b.get_payment_for_invoice(&inv.id).await.unwrap().unwrap();
     assert_eq!(pay.json_s3_key.as_deref(), Some(json_key.as_str()));
-    assert!(b.object_store().head_object(&bucket, &json_key).await.unwrap().is_some());
+    assert!(b
+        .object_store()
+        .head_object(&bucket, &json_key)
+        .await
+        .unwrap()
+        .is_some());
     let inv_now = b.get_invoice(&inv.id).await.unwrap().unwrap();
     assert_eq!(inv_now.status, InvoiceStatus::Approved);
-    assert_eq!(b.list_audit(&pay.id, &PageRequest::first(5)).await.unwrap().items.len(), 1);
+    assert_eq!(
+        b.list_audit(&pay.id, &PageRequest::first(5))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
 }
 
 // ---------------------------------------------------------------- provisioning
@@ -665,7 +877,10 @@ async fn provisioning_is_idempotent() {
     let b = aws_support::backend().await;
     let again = provision(b.clients(), b.names()).await.unwrap();
     assert!(again.created.is_empty(), "{:?}", again.created);
-    assert_eq!(again.names.notification_topic_arn, b.names().notification_topic_arn);
+    assert_eq!(
+        again.names.notification_topic_arn,
+        b.names().notification_topic_arn
+    );
     // 5 tables, 3 buckets, topic, bus.
     assert_eq!(again.existing.len(), 10, "{:?}", again.existing);
 }
@@ -707,7 +922,11 @@ async fn notifications_with_long_subjects_are_accepted() {
     let id = b
         .notifier()
         .notify(&Notification {
-            subject: format!("Invoice {} needs review: {}", unique("inv"), "x".repeat(200)),
+            subject: format!(
+                "Invoice {} needs review: {}",
+                unique("inv"),
+                "x".repeat(200)
+            ),
             message: "body".into(),
             attributes: BTreeMap::from([
                 ("event_type".to_string(), "InvoiceNeedsReview".to_string()),

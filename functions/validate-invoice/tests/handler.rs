@@ -21,9 +21,13 @@ fn error_fields(out: &Value) -> Vec<String> {
 #[tokio::test]
 async fn the_seeds_valid_sample_is_valid_and_comes_back_canonical() {
     let env = TestEnv::empty();
-    let out = handle(&env.services, &config(), event("validate-invoice/seed-valid.json"))
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config(),
+        event("validate-invoice/seed-valid.json"),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["valid"], true, "{out}");
     assert_eq!(out["errors"], json!([]));
     let inv = &out["invoice"];
@@ -39,13 +43,20 @@ async fn the_seeds_valid_sample_is_valid_and_comes_back_canonical() {
 #[tokio::test]
 async fn the_seeds_invalid_sample_reports_every_missing_field_by_its_seed_path() {
     let env = TestEnv::empty();
-    let out = handle(&env.services, &config(), event("validate-invoice/seed-invalid.json"))
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config(),
+        event("validate-invoice/seed-invalid.json"),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["valid"], false);
     let fields = error_fields(&out);
     assert!(fields.contains(&"invoice.amount".to_string()), "{fields:?}");
-    assert!(fields.contains(&"invoice.dueDate".to_string()), "{fields:?}");
+    assert!(
+        fields.contains(&"invoice.dueDate".to_string()),
+        "{fields:?}"
+    );
     for e in out["errors"].as_array().unwrap() {
         assert!(!e["code"].as_str().unwrap().is_empty());
         assert!(!e["message"].as_str().unwrap().is_empty());
@@ -55,9 +66,13 @@ async fn the_seeds_invalid_sample_reports_every_missing_field_by_its_seed_path()
 #[tokio::test]
 async fn canonical_errors_are_all_reported_with_their_paths() {
     let env = TestEnv::seeded().await;
-    let out = handle(&env.services, &config(), event("validate-invoice/canonical-invalid.json"))
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config(),
+        event("validate-invoice/canonical-invalid.json"),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["valid"], false);
     let fields = error_fields(&out);
     for expected in [
@@ -69,7 +84,10 @@ async fn canonical_errors_are_all_reported_with_their_paths() {
         "lines[1].description",
         "lines[1].unit_price",
     ] {
-        assert!(fields.iter().any(|f| f == expected), "{expected} missing from {fields:?}");
+        assert!(
+            fields.iter().any(|f| f == expected),
+            "{expected} missing from {fields:?}"
+        );
     }
 }
 
@@ -82,9 +100,13 @@ async fn workflow_inputs_with_envelope_keys_validate() {
     assert_eq!(out["valid"], true, "{out}");
     assert_eq!(out["invoice"]["po_id"], "po-acme-0001");
     assert_eq!(out["invoice"]["submitted_by"], "ap-clerk@company.example");
-    let out = handle(&env.services, &config(), event("validate-invoice/canonical-valid.json"))
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config(),
+        event("validate-invoice/canonical-valid.json"),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["valid"], true, "{out}");
 }
 
@@ -103,9 +125,13 @@ async fn an_absent_due_date_comes_from_the_vendors_terms() {
 async fn configured_limits_apply() {
     let env = TestEnv::seeded().await;
     let config = Config::from_source(&[("MAX_INVOICE_AMOUNT", "1000")][..]).unwrap();
-    let out = handle(&env.services, &config, event("validate-invoice/canonical-valid.json"))
-        .await
-        .unwrap();
+    let out = handle(
+        &env.services,
+        &config,
+        event("validate-invoice/canonical-valid.json"),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["valid"], false);
     assert_eq!(out["errors"][0]["code"], "exceeds_max_amount");
 }
@@ -113,16 +139,26 @@ async fn configured_limits_apply() {
 #[tokio::test]
 async fn wrongly_shaped_events_fail_with_invalid_event() {
     let env = TestEnv::empty();
-    let e = handle(&env.services, &config(), event("validate-invoice/not-an-object.json"))
-        .await
-        .unwrap_err();
+    let e = handle(
+        &env.services,
+        &config(),
+        event("validate-invoice/not-an-object.json"),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.error_type(), "InvalidEvent");
-    let e = handle(&env.services, &config(), json!({"invoice": {}, "execution_name": 7}))
-        .await
-        .unwrap_err();
+    let e = handle(
+        &env.services,
+        &config(),
+        json!({"invoice": {}, "execution_name": 7}),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.error_type(), "InvalidEvent");
     // A seed document that is not an object is a validation result, not a crash.
-    let out = handle(&env.services, &config(), json!({"invoice": "INV-1"})).await.unwrap();
+    let out = handle(&env.services, &config(), json!({"invoice": "INV-1"}))
+        .await
+        .unwrap();
     assert_eq!(out["valid"], false);
     assert_eq!(out["errors"][0]["field"], "invoice");
 }

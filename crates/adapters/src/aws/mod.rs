@@ -212,8 +212,8 @@ impl AwsClients {
         let counter = RequestCounter::new();
         let local_endpoint = config.endpoint_url().is_some();
 
-        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(config)
-            .interceptor(counter.clone());
+        let mut dynamodb =
+            aws_sdk_dynamodb::config::Builder::from(config).interceptor(counter.clone());
         let mut s3 = aws_sdk_s3::config::Builder::from(config)
             .interceptor(counter.clone())
             // Local endpoints (moto) have no per-bucket DNS names.
@@ -291,7 +291,11 @@ impl AwsBackend {
     }
 
     pub fn object_store(&self) -> S3ObjectStore {
-        S3ObjectStore::new(self.clients.s3.clone(), self.names.clone(), self.cursors.clone())
+        S3ObjectStore::new(
+            self.clients.s3.clone(),
+            self.names.clone(),
+            self.cursors.clone(),
+        )
     }
 
     pub fn notifier(&self) -> SnsNotifier {
@@ -309,7 +313,10 @@ impl AwsBackend {
     }
 
     pub fn workflow_starter(&self) -> SfnWorkflowStarter {
-        SfnWorkflowStarter::new(self.clients.sfn.clone(), self.names.state_machine_arn.clone())
+        SfnWorkflowStarter::new(
+            self.clients.sfn.clone(),
+            self.names.state_machine_arn.clone(),
+        )
     }
 }
 
@@ -331,7 +338,10 @@ mod tests {
             "arn:aws:sns:eu-west-1:123456789012:p2p-notifications"
         );
         assert_eq!(names.table(&schema::INVOICES), "prod-invoices");
-        assert_eq!(names.table(&schema::AUDIT_LOG), schema::AUDIT_LOG.default_name);
+        assert_eq!(
+            names.table(&schema::AUDIT_LOG),
+            schema::AUDIT_LOG.default_name
+        );
     }
 
     #[test]
@@ -342,7 +352,9 @@ mod tests {
         assert!(names
             .state_machine_arn
             .ends_with(":stateMachine:t1-p2p-invoice-workflow"));
-        assert!(names.notification_topic_arn.ends_with(":t1-p2p-notifications"));
+        assert!(names
+            .notification_topic_arn
+            .ends_with(":t1-p2p-notifications"));
         assert_eq!(names.bucket_env_var("t1-p2p-raw-documents"), "RAW_BUCKET");
     }
 }

@@ -12,7 +12,8 @@ use p2p_adapters::provision::{ensure_state_machine, provision};
 use tokio::sync::OnceCell;
 
 /// A definition moto accepts; the tests only start executions, they do not run them.
-const TEST_STATE_MACHINE: &str = r#"{"StartAt":"Done","States":{"Done":{"Type":"Pass","End":true}}}"#;
+const TEST_STATE_MACHINE: &str =
+    r#"{"StartAt":"Done","States":{"Done":{"Type":"Pass","End":true}}}"#;
 const TEST_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/p2p-test-workflow";
 
 static NAMES: OnceCell<ResourceNames> = OnceCell::const_new();
@@ -50,11 +51,17 @@ pub async fn names() -> ResourceNames {
                 .unwrap_or_else(|| "us-east-1".into());
             let clients = AwsClients::new(&config);
             let names = ResourceNames::defaults(&region).with_prefix(&run_prefix());
-            let mut provisioned = provision(&clients, &names).await.expect("provision on moto");
-            provisioned.names.state_machine_arn =
-                ensure_state_machine(&clients, &provisioned.names, TEST_STATE_MACHINE, TEST_ROLE_ARN)
-                    .await
-                    .expect("state machine on moto");
+            let mut provisioned = provision(&clients, &names)
+                .await
+                .expect("provision on moto");
+            provisioned.names.state_machine_arn = ensure_state_machine(
+                &clients,
+                &provisioned.names,
+                TEST_STATE_MACHINE,
+                TEST_ROLE_ARN,
+            )
+            .await
+            .expect("state machine on moto");
             provisioned.names
         })
         .await
