@@ -2,6 +2,7 @@
 //! SNS, EventBridge, Step Functions) and `local` (embedded SQLite + files + outbox).
 //! One contract suite (`tests/contract`) runs against both.
 
+pub mod analyzer;
 pub mod aws;
 pub mod cursor;
 pub mod error;

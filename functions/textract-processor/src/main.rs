@@ -1,0 +1,33 @@
+use std::sync::Arc;
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use p2p_adapters::analyzer::{DocumentAnalyzer, LocalAnalyzer, PollPolicy, TextractAnalyzer};
+use p2p_function_support::backend::{self, BackendKind};
+use p2p_function_support::{telemetry, ProcessEnv};
+use serde_json::Value;
+use textract_processor::{handle, Config, Deps};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init_tracing();
+    let config = Config::from_env()?;
+    let services = backend::services_from_env().await?;
+    let analyzer: Arc<dyn DocumentAnalyzer> = match BackendKind::from_source(&ProcessEnv) {
+        BackendKind::Aws => {
+            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            Arc::new(
+                TextractAnalyzer::from_sdk_config(&sdk).with_poll(PollPolicy {
+                    max_wait: config.textract_max_wait,
+                    ..PollPolicy::default()
+                }),
+            )
+        }
+        BackendKind::Local { .. } => Arc::new(LocalAnalyzer::new()),
+    };
+    let deps = Deps { services, analyzer };
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let (deps, config) = (&deps, &config);
+        async move { handle(deps, config, event.payload).await }
+    }))
+    .await
+}
