@@ -92,6 +92,31 @@ async fn canonical_errors_are_all_reported_with_their_paths() {
 }
 
 #[tokio::test]
+async fn wrong_types_and_unknown_fields_are_all_reported() {
+    let env = TestEnv::empty();
+    let out = handle(
+        &env.services,
+        &config(),
+        event("validate-invoice/wrong-types.json"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["valid"], false);
+    let fields = error_fields(&out);
+    for expected in [
+        "invoice.invoiceId",
+        "invoice.amount",
+        "invoice.items[0].rate",
+        "invoice.discount",
+    ] {
+        assert!(
+            fields.iter().any(|f| f == expected),
+            "{expected} missing from {fields:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn workflow_inputs_with_envelope_keys_validate() {
     let env = TestEnv::seeded().await;
     let mut input = event("validate-invoice/seed-with-po.json");
