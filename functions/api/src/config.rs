@@ -27,8 +27,14 @@ impl std::fmt::Debug for ApiConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiConfig")
             .field("rules", &self.rules)
-            .field("workday_secret", &self.workday_secret.as_ref().map(|_| "<set>"))
-            .field("callback_tolerance_seconds", &self.callback_tolerance_seconds)
+            .field(
+                "workday_secret",
+                &self.workday_secret.as_ref().map(|_| "<set>"),
+            )
+            .field(
+                "callback_tolerance_seconds",
+                &self.callback_tolerance_seconds,
+            )
             .field("max_body_bytes", &self.max_body_bytes)
             .finish_non_exhaustive()
     }

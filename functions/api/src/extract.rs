@@ -16,7 +16,12 @@ fn is_json(headers: &HeaderMap) -> bool {
     let Some(ct) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -105,7 +110,11 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
             .map_err(|e| {
                 let path = e.path().to_string();
                 let inner = e.into_inner().to_string();
-                let field = if path == "." { "query".to_string() } else { path };
+                let field = if path == "." {
+                    "query".to_string()
+                } else {
+                    path
+                };
                 let code = if inner.starts_with("unknown field") {
                     "unknown_parameter"
                 } else {
@@ -158,7 +167,10 @@ mod tests {
     #[test]
     fn bad_fields_are_named() {
         let e = parse_json::<Body>(br#"{"name":"a","lines":[{"quantity":"x"}]}"#).unwrap_err();
-        assert_eq!(field_of(e), ("lines[0].quantity".into(), "invalid_value".into()));
+        assert_eq!(
+            field_of(e),
+            ("lines[0].quantity".into(), "invalid_value".into())
+        );
         let e = parse_json::<Body>(br#"{"name":"a","lines":[],"extra":1}"#).unwrap_err();
         assert_eq!(field_of(e).1, "unknown_field");
         let e = parse_json::<Body>(br#"{"name":"a""#).unwrap_err();

@@ -85,7 +85,10 @@ const ERRORS: &[(&str, &str)] = &[
     ("401", "Not authenticated"),
     ("403", "Role missing, or segregation of duties"),
     ("404", "Not found"),
-    ("409", "Duplicate, invalid status transition, version conflict or replay"),
+    (
+        "409",
+        "Duplicate, invalid status transition, version conflict or replay",
+    ),
     ("413", "Body too large"),
     ("415", "Body is not application/json"),
     ("422", "A business rule refuses the request"),

@@ -171,9 +171,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Rule { .. } | ApiError::RuleFields { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::Rule { .. } | ApiError::RuleFields { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -184,9 +182,7 @@ impl ApiError {
             ApiError::Validation { .. } => ("validation-error", "Invalid request"),
             ApiError::Unauthenticated(_) => ("unauthenticated", "Authentication required"),
             ApiError::Forbidden(_) => ("forbidden", "Forbidden"),
-            ApiError::SegregationOfDuties(_) => {
-                ("segregation-of-duties", "Segregation of duties")
-            }
+            ApiError::SegregationOfDuties(_) => ("segregation-of-duties", "Segregation of duties"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::InvalidTransition(_) => ("invalid-transition", "Invalid status transition"),
@@ -347,7 +343,10 @@ mod tests {
     fn segregation_is_forbidden_with_its_rule() {
         let e = ApiError::from(DomainError::rule("segregation_of_duties", "no"));
         assert_eq!(e.status(), StatusCode::FORBIDDEN);
-        assert_eq!(e.to_problem().rule.as_deref(), Some("segregation_of_duties"));
+        assert_eq!(
+            e.to_problem().rule.as_deref(),
+            Some("segregation_of_duties")
+        );
         let e = ApiError::from(DomainError::rule("vendor_not_active", "no"));
         assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
     }

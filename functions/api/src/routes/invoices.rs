@@ -14,8 +14,7 @@ use p2p_adapters::{ChangeSet, Expect, InvoiceQuery, Write};
 use p2p_core::audit::{action, entity, AuditType};
 use p2p_core::invoice::{Invoice, InvoiceStatus as CoreInvoiceStatus};
 use p2p_core::validation::{
-    build_invoice, validate, InvoiceLineInput, InvoiceSubmission, SubmissionShape,
-    ValidationPolicy,
+    build_invoice, validate, InvoiceLineInput, InvoiceSubmission, SubmissionShape, ValidationPolicy,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -80,7 +79,10 @@ pub async fn submit_invoice(
         Some(v) if v != po.vendor_id => {
             return Err(ApiError::Rule {
                 rule: "vendor_matches_po".into(),
-                message: format!("vendor_id {v} is not the vendor of purchase order {}", po.id),
+                message: format!(
+                    "vendor_id {v} is not the vendor of purchase order {}",
+                    po.id
+                ),
             })
         }
         _ => po.vendor_id.clone(),
@@ -212,7 +214,11 @@ pub async fn update_invoice(
         vendor_id: Some(existing.vendor_id.clone()),
         vendor_email: None,
         po_id: Some(existing.po_id.clone()),
-        invoice_date: Some(body.invoice_date.unwrap_or(existing.invoice_date).to_string()),
+        invoice_date: Some(
+            body.invoice_date
+                .unwrap_or(existing.invoice_date)
+                .to_string(),
+        ),
         due_date: Some(body.due_date.unwrap_or(existing.due_date).to_string()),
         currency: Some(
             body.currency
@@ -239,10 +245,18 @@ pub async fn update_invoice(
     if !report.valid {
         return Err(ApiError::validation(report.errors));
     }
-    let mut updated = build_invoice(&report, existing.id.clone(), &existing.submitted_by, now, existing.source)?;
+    let mut updated = build_invoice(
+        &report,
+        existing.id.clone(),
+        &existing.submitted_by,
+        now,
+        existing.source,
+    )?;
     updated.status = match existing.status {
         CoreInvoiceStatus::Rejected | CoreInvoiceStatus::NeedsReview => {
-            existing.with_status(CoreInvoiceStatus::Received, now)?.status
+            existing
+                .with_status(CoreInvoiceStatus::Received, now)?
+                .status
         }
         s => s,
     };
@@ -294,8 +308,9 @@ pub async fn reconcile_invoice(
 ) -> ApiResult<Json<ReconciliationView>> {
     caller.require(&[Role::Clerk, Role::Approver], "reconcile invoices")?;
     check_id("id", &id)?;
-    let out = reconcile::reconcile_invoice(&state.services, &state.config.reconcile, &id, &caller.id)
-        .await?;
+    let out =
+        reconcile::reconcile_invoice(&state.services, &state.config.reconcile, &id, &caller.id)
+            .await?;
     let view: ReconciliationView = serde_json::from_value(out)
         .map_err(|e| ApiError::Internal(format!("unexpected reconcile output: {e}")))?;
     Ok(Json(view))

@@ -40,8 +40,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/purchase-orders",
-            post(purchase_orders::create_purchase_order)
-                .get(purchase_orders::list_purchase_orders),
+            post(purchase_orders::create_purchase_order).get(purchase_orders::list_purchase_orders),
         )
         .route(
             "/purchase-orders/:id",
@@ -88,10 +87,7 @@ pub fn router() -> Router<AppState> {
             get(exports::download_export),
         )
         .route("/workday/callback", post(workday::workday_callback))
-        .route(
-            "/workday/status/:payment_id",
-            get(workday::workday_status),
-        )
+        .route("/workday/status/:payment_id", get(workday::workday_status))
         .route("/audit", get(audit::list_audit))
         .route("/health", get(meta::health));
     Router::new()
@@ -159,7 +155,12 @@ pub fn audit_entry(
 
 /// Commits a change set (state changes with their audit entries, all or nothing).
 pub async fn commit(state: &AppState, changes: ChangeSet) -> ApiResult<()> {
-    state.services.store.commit(changes).await.map_err(Into::into)
+    state
+        .services
+        .store
+        .commit(changes)
+        .await
+        .map_err(Into::into)
 }
 
 /// Rejects ids that cannot exist (empty or absurdly long) before touching the store.

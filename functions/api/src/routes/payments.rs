@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use p2p_adapters::{ChangeSet, Expect, PaymentQuery, StoreError, Write};
 use p2p_core::audit::{action, entity, AuditType};
-use p2p_core::payment::{payment_file_key, payment_id_for, Payment, PaymentFileFormat};
 use p2p_core::payment::PaymentStatus as CorePaymentStatus;
+use p2p_core::payment::{payment_file_key, payment_id_for, Payment, PaymentFileFormat};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::IntoParams;
@@ -272,9 +272,7 @@ pub(crate) async fn download(
 ) -> ApiResult<Response> {
     let payment = load_payment(state, payment_id).await?;
     let key = stored_key(&payment, format).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "payment {payment_id} has no {format} file yet"
-        ))
+        ApiError::NotFound(format!("payment {payment_id} has no {format} file yet"))
     })?;
     let object = match state
         .services

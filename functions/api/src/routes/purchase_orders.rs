@@ -95,9 +95,7 @@ pub async fn create_purchase_order(
         total_amount: body.total_amount,
         requested_by: Some(caller.id.clone()),
         delivery_date: body.delivery_date.map(|d| d.to_string()),
-        status: body
-            .status
-            .map(|s| new_status(s).as_str().to_string()),
+        status: body.status.map(|s| new_status(s).as_str().to_string()),
     };
     let po = input.into_purchase_order(
         state.services.ids.new_id(prefix::PURCHASE_ORDER),

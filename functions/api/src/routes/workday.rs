@@ -46,11 +46,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> ApiResult<&'a str> {
 async fn seen_before(state: &AppState, payment_id: &str, sig: &str) -> ApiResult<bool> {
     let mut page = PageRequest::first(p2p_adapters::MAX_PAGE_SIZE);
     loop {
-        let p = state
-            .services
-            .store
-            .list_audit(payment_id, &page)
-            .await?;
+        let p = state.services.store.list_audit(payment_id, &page).await?;
         if p.items.iter().any(|a: &AuditEntry| {
             a.audit_type == AuditType::WorkdayCallback
                 && a.details.get("signature").and_then(|s| s.as_str()) == Some(sig)
@@ -133,8 +129,8 @@ pub async fn workday_callback(
         updated.clone(),
         Expect::Version(payment.version),
     ));
-    let pays_invoice = updated.status == CorePaymentStatus::Sent
-        && invoice.status == CoreInvoiceStatus::Approved;
+    let pays_invoice =
+        updated.status == CorePaymentStatus::Sent && invoice.status == CoreInvoiceStatus::Approved;
     if pays_invoice {
         let paid = invoice.with_status(CoreInvoiceStatus::Paid, now)?;
         changes = changes.write(Write::PutInvoice(
@@ -162,13 +158,15 @@ pub async fn workday_callback(
             "message": callback.message,
         }),
     );
-    commit(&state, changes.audit(audit)).await.map_err(|e| match e {
-        ApiError::Conflict(_) => ApiError::Replay(format!(
-            "payment {} changed while this callback was processed (a concurrent delivery?)",
-            payment.id
-        )),
-        other => other,
-    })?;
+    commit(&state, changes.audit(audit))
+        .await
+        .map_err(|e| match e {
+            ApiError::Conflict(_) => ApiError::Replay(format!(
+                "payment {} changed while this callback was processed (a concurrent delivery?)",
+                payment.id
+            )),
+            other => other,
+        })?;
     if pays_invoice {
         let event = DomainEvent::new(
             derived_id(prefix::EVENT, &["InvoicePaid", &payment.id]),
