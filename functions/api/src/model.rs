@@ -475,9 +475,10 @@ pub struct InvoiceCreate {
     #[serde(default, with = "dec_opt")]
     #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,12}(\.[0-9]{1,2})?$")]
     pub tax_amount: Option<Decimal>,
-    #[serde(default, with = "dec_opt")]
-    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,12}(\.[0-9]{1,2})?$")]
-    pub total_amount: Option<Decimal>,
+    /// Lines plus tax; must match them.
+    #[serde(with = "p2p_core::money::decimal_str")]
+    #[schema(value_type = String, pattern = r"^[0-9]{1,12}(\.[0-9]{1,2})?$", example = "125.00")]
+    pub total_amount: Decimal,
     #[serde(default)]
     #[schema(max_length = 4000)]
     pub description: Option<String>,

@@ -102,7 +102,7 @@ pub async fn submit_invoice(
         lines: body.lines.into_iter().map(Into::into).collect(),
         subtotal: None,
         tax_amount: body.tax_amount,
-        total_amount: body.total_amount,
+        total_amount: Some(body.total_amount),
         description: body.description,
         notes: body.notes,
         submitted_by: None,
@@ -227,7 +227,8 @@ pub async fn update_invoice(
         lines,
         subtotal: None,
         tax_amount: Some(body.tax_amount.unwrap_or(existing.tax_amount)),
-        total_amount: body.total_amount,
+        // New lines need their new total; unchanged ones keep the stored one.
+        total_amount: body.total_amount.or(Some(existing.total_amount)),
         description: body.description.or_else(|| existing.description.clone()),
         notes: body.notes.or_else(|| existing.notes.clone()),
         submitted_by: None,
