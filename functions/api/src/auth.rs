@@ -146,11 +146,16 @@ fn from_dev_headers(parts: &Parts) -> Result<Caller, ApiError> {
         .headers
         .get(DEV_USER_HEADER)
         .ok_or_else(|| ApiError::Unauthenticated("X-Dev-User header missing".into()))?;
+    // Like the Cognito pool's users, dev callers are e-mail addresses.
     let id = user
         .to_str()
         .ok()
         .and_then(valid_id)
-        .ok_or_else(|| ApiError::Unauthenticated("X-Dev-User is not a valid user id".into()))?;
+        .and_then(|id| p2p_core::vendor::Email::parse(&id).ok())
+        .map(|e| e.as_str().to_string())
+        .ok_or_else(|| {
+            ApiError::Unauthenticated("X-Dev-User must be the caller's e-mail address".into())
+        })?;
     let roles = parts
         .headers
         .get(DEV_GROUPS_HEADER)

@@ -55,8 +55,20 @@ pub async fn json_bytes(req: Request, limit: usize) -> Result<Bytes, ApiError> {
         })
 }
 
-/// Deserializes JSON naming the path of the first bad field.
+/// Deserializes a JSON object naming the path of the first bad field. Every body of this
+/// API is an object: serde would otherwise read a struct from an array too.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        None => return Err(ApiError::field("$", "required", "the body is empty")),
+        Some(_) => {
+            return Err(ApiError::field(
+                "$",
+                "invalid_type",
+                "the body must be a JSON object",
+            ))
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

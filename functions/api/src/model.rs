@@ -16,9 +16,18 @@ use utoipa::ToSchema;
 macro_rules! api_enum {
     ($(#[$meta:meta])* $name:ident => $core:ty { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
+        // Every wire text is the snake_case variant name; `rename_all` (unlike a per-variant
+        // rename inside a macro) is what the schema generator reads too.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
+            $($variant),+
+        }
+        impl $name {
+            /// The wire text (checked against the core's in tests).
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
         }
         impl From<$name> for $core {
             fn from(v: $name) -> $core {

@@ -50,6 +50,17 @@ async fn error_classes(t: &Transport) {
         .await
         .problem(400);
     assert_eq!(p["errors"][0]["code"], "unknown_field");
+    // A struct is never read from an array.
+    let p = t
+        .call(
+            "POST",
+            "/api/v1/vendors",
+            Some(CLERK),
+            Some(json!(["Acme", "ap@acme.example"])),
+        )
+        .await
+        .problem(400);
+    assert_eq!(p["errors"][0]["code"], "invalid_type");
     let p = t
         .call(
             "POST",
@@ -866,6 +877,24 @@ async fn local_serving_without_dev_auth_authenticates_nobody() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
+    server.stop().await.unwrap();
+    // With --dev-auth, the dev caller must be an e-mail address.
+    let server = api::local::spawn(
+        "127.0.0.1:0".parse().unwrap(),
+        env.services.clone(),
+        config(),
+        api::local::local_auth(true),
+    )
+    .await
+    .unwrap();
+    let r = client
+        .get(server.url("/api/v1/vendors"))
+        .header("X-Dev-User", "SOMEBODY")
+        .header("X-Dev-Groups", ADMIN.1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
     let r = client.get(server.url("/health")).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     server.stop().await.unwrap();
@@ -921,5 +950,40 @@ fn the_spec_documents_every_route_and_the_auth_of_each_mode() {
     assert_eq!(
         jwt["paths"]["/api/v1/workday/callback"]["post"]["security"][0]["workday_signature"],
         json!([])
+    );
+}
+
+#[test]
+fn wire_enums_match_the_core_texts() {
+    use api::model::*;
+    use p2p_core::invoice::InvoiceStatus as I;
+    for s in I::ALL {
+        let w = InvoiceStatus::from(*s);
+        assert_eq!(w.as_str(), s.as_str());
+        assert_eq!(serde_json::to_value(w).unwrap(), json!(s.as_str()));
+    }
+    for s in p2p_core::purchase_order::PoStatus::ALL {
+        assert_eq!(
+            serde_json::to_value(PoStatus::from(*s)).unwrap(),
+            json!(s.as_str())
+        );
+    }
+    for s in p2p_core::vendor::VendorStatus::ALL {
+        assert_eq!(
+            serde_json::to_value(VendorStatus::from(*s)).unwrap(),
+            json!(s.as_str())
+        );
+    }
+    for s in p2p_core::payment::PaymentStatus::ALL {
+        assert_eq!(
+            serde_json::to_value(PaymentStatus::from(*s)).unwrap(),
+            json!(s.as_str())
+        );
+    }
+    let spec: Value =
+        serde_json::from_str(&api::openapi::document(AuthMode::Jwt).to_json().unwrap()).unwrap();
+    assert_eq!(
+        spec["components"]["schemas"]["InvoiceStatus"]["enum"][4],
+        json!("needs_review")
     );
 }
