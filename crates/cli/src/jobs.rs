@@ -109,7 +109,7 @@ pub async fn run_with_progress(
     let result = loop {
         tokio::select! {
             r = &mut run => break r,
-            _ = tokio::time::sleep(Duration::from_millis(200)) => {
+            _ = tokio::time::sleep(Duration::from_millis(200)), if !bar.is_hidden() => {
                 if let Ok(left) = queue_len(&services, job).await {
                     bar.set_position(total.saturating_sub(left));
                 }

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use p2p_cli::{demo, executions, invoke, jobs, run, tasks, GlobalOptions};
 
+mod ingest;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "p2p",
@@ -37,9 +39,30 @@ enum Command {
     TaskSuccess(tasks::TaskSuccessArgs),
     /// Fail the task an execution waits on (SendTaskFailure).
     TaskFailure(tasks::TaskFailureArgs),
+    /// Ingest an invoice document (PDF/image): upload, extract, store, and run its workflow.
+    Ingest(ingest::IngestArgs),
+    /// Show what would be extracted from a document (or a saved Textract response); stores nothing.
+    Extract(ingest::ExtractArgs),
     /// The workflow executions of the data directory.
     #[command(subcommand)]
     Executions(executions::ExecutionsCommand),
+}
+
+/// `p2p ingest`: the textract-processor handler stores the invoice and queues its workflow
+/// execution (deterministic name) through the WorkflowStarter port; then the queued
+/// executions run here, in-process, like every other execution of this data directory.
+async fn ingest_and_run(args: ingest::IngestArgs, global: &GlobalOptions) -> anyhow::Result<()> {
+    // Bad input never touches the store.
+    if !args.file.is_file() {
+        anyhow::bail!("cannot read {}: no such file", args.file.display());
+    }
+    let (machine, _) = p2p_cli::workflow::load_invoice_workflow(None)?;
+    let (backend, runner) = tasks::runner(global).await?;
+    ingest::ingest(args, backend.services.clone()).await?;
+    for execution in runner.run_pending(&machine).await? {
+        println!("{}", p2p_cli::output::execution_line(&execution));
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -65,6 +88,8 @@ fn main() -> ExitCode {
             Command::TaskSuccess(args) => tasks::task_success(args, &global).await,
             Command::TaskFailure(args) => tasks::task_failure(args, &global).await,
             Command::Executions(command) => executions::executions(command, &global).await,
+            Command::Ingest(args) => ingest_and_run(args, &global).await,
+            Command::Extract(args) => ingest::extract(args).await,
         }
     });
     // Handlers may still hold blocking work (SQLite); do not wait for stragglers.
