@@ -9,7 +9,13 @@ use p2p_function_support::testing::TestEnv;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-async fn call(app: &axum::Router, method: &str, path: &str, who: (&str, &str), body: Option<Value>) -> Value {
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    who: (&str, &str),
+    body: Option<Value>,
+) -> Value {
     let mut req = Request::builder()
         .method(method)
         .uri(path)
@@ -23,8 +29,14 @@ async fn call(app: &axum::Router, method: &str, path: &str, who: (&str, &str), b
         None => Body::empty(),
     };
     let resp = app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
-    assert!(resp.status().is_success(), "{method} {path}: {}", resp.status());
-    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+    assert!(
+        resp.status().is_success(),
+        "{method} {path}: {}",
+        resp.status()
+    );
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
     serde_json::from_slice(&bytes).unwrap()
 }
 
@@ -36,7 +48,11 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let env = TestEnv::empty();
     let config = api::ApiConfig::from_source(&[][..]).unwrap();
-    let app = router(AppState::new(env.services.clone(), config, AuthMode::DevHeaders));
+    let app = router(AppState::new(
+        env.services.clone(),
+        config,
+        AuthMode::DevHeaders,
+    ));
     let clerk = ("clara@corp.example", "ap-clerk");
     let approver = ("abby@corp.example", "ap-approver");
     let invoice_id = rt.block_on(async {
@@ -53,19 +69,24 @@ fn bench(c: &mut Criterion) {
         inv["id"].as_str().unwrap().to_string()
     });
     let path = format!("/api/v1/invoices/{invoice_id}");
-    c.bench_function("GET /api/v1/invoices/{id} (in-process, embedded store)", |b| {
-        b.to_async(&rt).iter(|| async {
-            let req = Request::builder()
-                .uri(path.as_str())
-                .header("x-dev-user", clerk.0)
-                .header("x-dev-groups", clerk.1)
-                .body(Body::empty())
-                .unwrap();
-            let resp = app.clone().oneshot(req).await.unwrap();
-            assert_eq!(resp.status().as_u16(), 200);
-            axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap()
-        })
-    });
+    c.bench_function(
+        "GET /api/v1/invoices/{id} (in-process, embedded store)",
+        |b| {
+            b.to_async(&rt).iter(|| async {
+                let req = Request::builder()
+                    .uri(path.as_str())
+                    .header("x-dev-user", clerk.0)
+                    .header("x-dev-groups", clerk.1)
+                    .body(Body::empty())
+                    .unwrap();
+                let resp = app.clone().oneshot(req).await.unwrap();
+                assert_eq!(resp.status().as_u16(), 200);
+                axum::body::to_bytes(resp.into_body(), usize::MAX)
+                    .await
+                    .unwrap()
+            })
+        },
+    );
 }
 
 criterion_group!(benches, bench);

@@ -26,7 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-RUST_LOG=warn "$CARGO_TARGET_DIR/release/examples/serve_local"  # the bench profile builds into release/ \
+# The bench profile builds into release/.
+RUST_LOG=warn "$CARGO_TARGET_DIR/release/examples/serve_local" \
     --data-dir "$WORK/data" --addr 127.0.0.1:0 --dev-auth --seed >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 URL=""
