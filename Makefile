@@ -7,12 +7,14 @@ CARGO ?= cargo
 .PHONY: test demo build bench fmt lint check-tools clean-local
 
 ## make test: formatting, clippy (warnings denied), every test on both backends (moto
-## started on 127.0.0.1 for the aws adapters), the infrastructure linters.
+## started on 127.0.0.1 for the aws adapters), the infrastructure linters, and a
+## schemathesis run against the served OpenAPI spec.
 test: check-tools
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	scripts/with-moto.sh $(CARGO) test --workspace
 	scripts/lint-infra.sh
+	scripts/schemathesis.sh
 
 ## make demo: the main job: the real invoice workflow, end to end, on the embedded store.
 demo:

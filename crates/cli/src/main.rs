@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 use p2p_cli::{demo, executions, invoke, jobs, run, tasks, GlobalOptions};
 
 mod ingest;
+mod serve;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -43,6 +44,8 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// Show what would be extracted from a document (or a saved Textract response); stores nothing.
     Extract(ingest::ExtractArgs),
+    /// Serve the HTTP API (the `api` Lambda's router) on this machine.
+    Serve(serve::ServeArgs),
     /// The workflow executions of the data directory.
     #[command(subcommand)]
     Executions(executions::ExecutionsCommand),
@@ -63,6 +66,12 @@ async fn ingest_and_run(args: ingest::IngestArgs, global: &GlobalOptions) -> any
         println!("{}", p2p_cli::output::execution_line(&execution));
     }
     Ok(())
+}
+
+/// `p2p serve`: the API over the same store every other command uses.
+async fn serve_api(args: serve::ServeArgs, global: &GlobalOptions) -> anyhow::Result<()> {
+    let backend = global.open_backend().await?;
+    serve::serve(args, backend.services.clone()).await
 }
 
 fn main() -> ExitCode {
@@ -90,6 +99,7 @@ fn main() -> ExitCode {
             Command::Executions(command) => executions::executions(command, &global).await,
             Command::Ingest(args) => ingest_and_run(args, &global).await,
             Command::Extract(args) => ingest::extract(args).await,
+            Command::Serve(args) => serve_api(args, &global).await,
         }
     });
     // Handlers may still hold blocking work (SQLite); do not wait for stragglers.
