@@ -23,6 +23,10 @@ use crate::error::StoreError;
 /// Largest page a list returns; bigger requests are clamped.
 pub const MAX_PAGE_SIZE: u32 = 100;
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
+/// Most records a lookup by a normalised key (tax id, name, PO number) returns, oldest
+/// first: these keys are not unique, but more matches than this mean the key identifies
+/// nothing.
+pub const MAX_LOOKUP_MATCHES: u32 = 20;
 
 /// A page request: a size and the opaque cursor of the previous page's `next_cursor`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -133,6 +137,14 @@ pub trait VendorRepository: Send + Sync {
         query: &VendorQuery,
         page: &PageRequest,
     ) -> Result<Page<Vendor>, StoreError>;
+    /// Vendors whose tax id has the same [`p2p_core::vendor::tax_id_key`] as `tax_id`
+    /// (spacing, punctuation and case ignored), oldest first, at most
+    /// [`MAX_LOOKUP_MATCHES`]. One index lookup; empty when the key is empty.
+    async fn find_vendors_by_tax_id(&self, tax_id: &str) -> Result<Vec<Vendor>, StoreError>;
+    /// Vendors whose name has the same [`p2p_core::vendor::name_key`] as `name` (case,
+    /// punctuation and trailing legal forms ignored), oldest first, at most
+    /// [`MAX_LOOKUP_MATCHES`]. Names are not unique: every match is returned.
+    async fn find_vendors_by_name(&self, name: &str) -> Result<Vec<Vendor>, StoreError>;
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -151,6 +163,14 @@ pub trait PurchaseOrderRepository: Send + Sync {
     ) -> Result<Page<PurchaseOrder>, StoreError>;
     /// Every goods receipt of a PO, oldest first.
     async fn list_goods_receipts(&self, po_id: &str) -> Result<Vec<GoodsReceipt>, StoreError>;
+    /// Purchase orders whose number has the same [`p2p_core::purchase_order::po_number_key`]
+    /// as `po_number`, oldest first, at most [`MAX_LOOKUP_MATCHES`]. PO numbers are not
+    /// unique across vendors, so this is a list. One index lookup; empty when the key is
+    /// empty.
+    async fn find_purchase_orders_by_number(
+        &self,
+        po_number: &str,
+    ) -> Result<Vec<PurchaseOrder>, StoreError>;
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -28,6 +28,16 @@ pub const CREATED_SK: &str = "created_sk";
 /// Constant partition attribute (the item's kind) for "list everything" queries.
 pub const KIND: &str = "kind";
 
+/// Lookup attributes: the normalised keys of `p2p_core::vendor::{tax_id_key, name_key}`
+/// and `p2p_core::purchase_order::po_number_key`, written only when non-empty (DynamoDB
+/// refuses empty index keys), so their indexes are sparse.
+pub const TAX_ID_KEY: &str = "tax_id_key";
+pub const NAME_KEY: &str = "name_key";
+pub const PO_NUMBER_KEY: &str = "po_number_key";
+pub const VENDOR_TAX_ID_INDEX: &str = "tax-id-index";
+pub const VENDOR_NAME_INDEX: &str = "name-index";
+pub const PO_NUMBER_INDEX: &str = "po-number-index";
+
 const fn gsi(name: &'static str, partition_key: &'static str, sort_key: &'static str) -> IndexSpec {
     IndexSpec {
         name,
@@ -44,6 +54,9 @@ pub const VENDORS: TableSpec = TableSpec {
     indexes: &[
         gsi("kind-index", KIND, CREATED_SK),
         gsi("status-index", "status", CREATED_SK),
+        // Sparse: only vendors with a tax id carry `tax_id_key`.
+        gsi(VENDOR_TAX_ID_INDEX, TAX_ID_KEY, CREATED_SK),
+        gsi(VENDOR_NAME_INDEX, NAME_KEY, CREATED_SK),
     ],
 };
 
@@ -59,6 +72,8 @@ pub const PURCHASE_ORDERS: TableSpec = TableSpec {
         gsi("status-index", "status", CREATED_SK),
         // Sparse: only goods receipts carry `po_id`.
         gsi("receipts-by-po-index", "po_id", CREATED_SK),
+        // Sparse: only purchase orders carry `po_number_key`.
+        gsi(PO_NUMBER_INDEX, PO_NUMBER_KEY, CREATED_SK),
     ],
 };
 

@@ -40,9 +40,12 @@ pub mod op {
     pub const COMMIT: &str = "commit";
     pub const GET_VENDOR: &str = "get_vendor";
     pub const LIST_VENDORS: &str = "list_vendors";
+    pub const FIND_VENDORS_BY_TAX_ID: &str = "find_vendors_by_tax_id";
+    pub const FIND_VENDORS_BY_NAME: &str = "find_vendors_by_name";
     pub const GET_PURCHASE_ORDER: &str = "get_purchase_order";
     pub const LIST_PURCHASE_ORDERS: &str = "list_purchase_orders";
     pub const LIST_GOODS_RECEIPTS: &str = "list_goods_receipts";
+    pub const FIND_PURCHASE_ORDERS_BY_NUMBER: &str = "find_purchase_orders_by_number";
     pub const GET_INVOICE: &str = "get_invoice";
     pub const FIND_INVOICE_BY_NUMBER: &str = "find_invoice_by_number";
     pub const LIST_INVOICES: &str = "list_invoices";
@@ -348,6 +351,14 @@ impl VendorRepository for FlakyStore {
         self.faults.check(op::LIST_VENDORS)?;
         self.inner.list_vendors(query, page).await
     }
+    async fn find_vendors_by_tax_id(&self, tax_id: &str) -> Result<Vec<Vendor>, StoreError> {
+        self.faults.check(op::FIND_VENDORS_BY_TAX_ID)?;
+        self.inner.find_vendors_by_tax_id(tax_id).await
+    }
+    async fn find_vendors_by_name(&self, name: &str) -> Result<Vec<Vendor>, StoreError> {
+        self.faults.check(op::FIND_VENDORS_BY_NAME)?;
+        self.inner.find_vendors_by_name(name).await
+    }
 }
 
 #[async_trait]
@@ -367,6 +378,13 @@ impl PurchaseOrderRepository for FlakyStore {
     async fn list_goods_receipts(&self, po_id: &str) -> Result<Vec<GoodsReceipt>, StoreError> {
         self.faults.check(op::LIST_GOODS_RECEIPTS)?;
         self.inner.list_goods_receipts(po_id).await
+    }
+    async fn find_purchase_orders_by_number(
+        &self,
+        po_number: &str,
+    ) -> Result<Vec<PurchaseOrder>, StoreError> {
+        self.faults.check(op::FIND_PURCHASE_ORDERS_BY_NUMBER)?;
+        self.inner.find_purchase_orders_by_number(po_number).await
     }
 }
 

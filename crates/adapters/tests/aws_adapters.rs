@@ -343,6 +343,108 @@ async fn reads_cost_one_call_and_lookup_by_number_two() {
 }
 
 #[tokio::test]
+async fn lookups_by_key_are_one_query_each_and_never_scan() {
+    let b = aws_support::backend().await;
+    let mut v = fixtures::vendor(p2p_core::vendor::VendorStatus::Active, at(0));
+    v.tax_id = Some(format!("DE {}", &unique("x")[2..12]));
+    let mut po = fixtures::purchase_order(&v.id, p2p_core::purchase_order::PoStatus::Sent, at(1));
+    po.po_number = unique("PO");
+    b.commit(
+        ChangeSet::new()
+            .write(Write::PutVendor(v.clone(), Expect::Absent))
+            .write(Write::PutPurchaseOrder(po.clone(), Expect::Absent)),
+    )
+    .await
+    .unwrap();
+
+    let before = b.counter().snapshot();
+    let tax = v.tax_id.clone().unwrap_or_default().to_lowercase();
+    assert_eq!(
+        b.find_vendors_by_tax_id(&tax).await.unwrap(),
+        vec![v.clone()]
+    );
+    only(&counts_since(&b, &before), "DynamoDB", "Query", 1);
+
+    let before = b.counter().snapshot();
+    assert_eq!(
+        b.find_vendors_by_name(&format!("{} Inc.", v.name))
+            .await
+            .unwrap(),
+        vec![v.clone()]
+    );
+    only(&counts_since(&b, &before), "DynamoDB", "Query", 1);
+
+    let before = b.counter().snapshot();
+    assert_eq!(
+        b.find_purchase_orders_by_number(&po.po_number.to_lowercase())
+            .await
+            .unwrap(),
+        vec![po.clone()]
+    );
+    only(&counts_since(&b, &before), "DynamoDB", "Query", 1);
+
+    // Not found is one Query as well; an empty key costs nothing.
+    let before = b.counter().snapshot();
+    assert!(b
+        .find_purchase_orders_by_number(&unique("PO"))
+        .await
+        .unwrap()
+        .is_empty());
+    only(&counts_since(&b, &before), "DynamoDB", "Query", 1);
+    let before = b.counter().snapshot();
+    assert!(b.find_vendors_by_tax_id(" - ").await.unwrap().is_empty());
+    assert_eq!(counts_since(&b, &before).total(), 0);
+    no_scans(&b);
+}
+
+/// The lookup attributes: written normalised, left out when empty (sparse indexes), and
+/// never on receipts.
+#[tokio::test]
+async fn lookup_attributes_are_normalised_and_sparse() {
+    let b = aws_support::backend().await;
+    let mut with_tax = fixtures::vendor(p2p_core::vendor::VendorStatus::Active, at(0));
+    with_tax.name = "Acme Supplies, Inc.".into();
+    with_tax.tax_id = Some("de 232-446-240".into());
+    let without_tax = fixtures::vendor(p2p_core::vendor::VendorStatus::Active, at(0));
+    let mut po = fixtures::purchase_order(
+        &with_tax.id,
+        p2p_core::purchase_order::PoStatus::Sent,
+        at(1),
+    );
+    po.po_number = "po-0042".into();
+    let receipt = fixtures::goods_receipt(&po.id, at(2));
+    b.commit(
+        ChangeSet::new()
+            .write(Write::PutVendor(with_tax.clone(), Expect::Absent))
+            .write(Write::PutVendor(without_tax.clone(), Expect::Absent))
+            .write(Write::PutPurchaseOrder(po.clone(), Expect::Absent))
+            .write(Write::PutGoodsReceipt(receipt.clone())),
+    )
+    .await
+    .unwrap();
+    let attr = |item: &std::collections::HashMap<String, AttributeValue>, k: &str| {
+        item.get(k).and_then(|v| v.as_s().ok()).cloned()
+    };
+    let item = raw_item(&b, &b.names().vendors_table, &with_tax.id)
+        .await
+        .unwrap();
+    assert_eq!(attr(&item, "tax_id_key").as_deref(), Some("DE232446240"));
+    assert_eq!(attr(&item, "name_key").as_deref(), Some("ACME SUPPLIES"));
+    let item = raw_item(&b, &b.names().vendors_table, &without_tax.id)
+        .await
+        .unwrap();
+    assert!(!item.contains_key("tax_id_key"), "{item:?}");
+    let item = raw_item(&b, &b.names().purchase_orders_table, &po.id)
+        .await
+        .unwrap();
+    assert_eq!(attr(&item, "po_number_key").as_deref(), Some("PO0042"));
+    let item = raw_item(&b, &b.names().purchase_orders_table, &receipt.id)
+        .await
+        .unwrap();
+    assert!(!item.contains_key("po_number_key"), "{item:?}");
+}
+
+#[tokio::test]
 async fn work_queue_pages_are_one_query_each_and_never_scan() {
     let b = aws_support::backend().await;
     let ven = unique("ven");

@@ -9,12 +9,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use contract::Backend;
-use p2p_adapters::local::{ExecutionStatus, LocalBackend, LocalOutbox, LocalStore, OutboxKind};
+use p2p_adapters::local::{
+    ExecutionStatus, LocalBackend, LocalOutbox, LocalStore, OutboxKind, DATABASE_FILE,
+};
 use p2p_adapters::{
     ChangeSet, Expect, InvoiceQuery, Notification, ObjectMeta, ObjectStore, PageRequest,
     StartOutcome, StoreError, UnitOfWork, WorkflowStarter, Write,
 };
-use p2p_adapters::{InvoiceRepository, VendorRepository};
+use p2p_adapters::{InvoiceRepository, PurchaseOrderRepository, VendorRepository};
 use p2p_core::events::DomainEvent;
 use p2p_core::invoice::InvoiceStatus;
 
@@ -127,6 +129,120 @@ async fn two_stores_on_one_directory_commit_concurrently() {
     let seen_by_b = b.list_invoices(&q, &PageRequest::first(100)).await.unwrap();
     assert_eq!(seen_by_a.items.len(), 31);
     assert_eq!(seen_by_a, seen_by_b, "both handles see every commit");
+}
+
+/// A data directory written by the previous version (schema 1: no lookup-key columns)
+/// opens, is migrated to the current schema and its records are findable by key.
+#[tokio::test]
+async fn a_schema_1_database_is_migrated_and_its_records_found_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut v = vendor(p2p_core::vendor::VendorStatus::Active, at(0));
+    v.name = "Legacy Supplies GmbH".into();
+    v.tax_id = Some("DE 123 456 789".into());
+    let mut po = contract::fixtures::purchase_order(
+        &v.id,
+        p2p_core::purchase_order::PoStatus::Approved,
+        at(1),
+    );
+    po.po_number = "PO-LEGACY-1".into();
+    {
+        // The version-1 tables as the previous build created them, with one row each.
+        let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE vendors (id TEXT PRIMARY KEY NOT NULL, version INTEGER NOT NULL,
+                 status TEXT NOT NULL, created_sk TEXT NOT NULL, doc TEXT NOT NULL);
+             CREATE INDEX vendors_kind ON vendors (created_sk);
+             CREATE INDEX vendors_status ON vendors (status, created_sk);
+             CREATE TABLE purchase_orders (id TEXT PRIMARY KEY NOT NULL,
+                 version INTEGER NOT NULL, vendor_id TEXT NOT NULL, status TEXT NOT NULL,
+                 created_sk TEXT NOT NULL, doc TEXT NOT NULL);
+             CREATE INDEX purchase_orders_kind ON purchase_orders (created_sk);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO vendors VALUES (?1, 1, 'active', ?2, ?3)",
+            rusqlite::params![
+                v.id,
+                contract::fixtures::created_sk(v.created_at, &v.id),
+                serde_json::to_string(&v).unwrap()
+            ],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO purchase_orders VALUES (?1, 1, ?2, 'approved', ?3, ?4)",
+            rusqlite::params![
+                po.id,
+                v.id,
+                contract::fixtures::created_sk(po.created_at, &po.id),
+                serde_json::to_string(&po).unwrap()
+            ],
+        )
+        .unwrap();
+    }
+    let local = LocalBackend::open(dir.path()).unwrap();
+    let s = &local.store;
+    assert_eq!(
+        s.find_vendors_by_tax_id("de123456789").await.unwrap(),
+        vec![v.clone()]
+    );
+    assert_eq!(
+        s.find_vendors_by_name("LEGACY SUPPLIES").await.unwrap(),
+        vec![v.clone()]
+    );
+    assert_eq!(
+        s.find_purchase_orders_by_number("po legacy 1")
+            .await
+            .unwrap(),
+        vec![po.clone()]
+    );
+    assert_eq!(s.get_vendor(&v.id).await.unwrap(), Some(v.clone()));
+    let version: i64 = rusqlite::Connection::open(dir.path().join(DATABASE_FILE))
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    drop(local);
+    // Opening again is a no-op; new writes carry their keys.
+    let local = LocalBackend::open(dir.path()).unwrap();
+    let mut renamed = v.clone();
+    renamed.name = "Legacy Trading AG".into();
+    renamed.version = 2;
+    local
+        .store
+        .commit(ChangeSet::new().write(Write::PutVendor(renamed.clone(), Expect::Version(1))))
+        .await
+        .unwrap();
+    assert_eq!(
+        local
+            .store
+            .find_vendors_by_name("legacy trading")
+            .await
+            .unwrap(),
+        vec![renamed]
+    );
+    assert!(local
+        .store
+        .find_vendors_by_name("legacy supplies")
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+/// A database from a newer build is refused, not half-understood.
+#[tokio::test]
+async fn a_database_from_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(LocalBackend::open(dir.path()).unwrap());
+    rusqlite::Connection::open(dir.path().join(DATABASE_FILE))
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 99")
+        .unwrap();
+    let e = LocalBackend::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(e, StoreError::Misconfigured { .. }) && e.to_string().contains("99"),
+        "{e}"
+    );
 }
 
 #[tokio::test]

@@ -570,6 +570,19 @@ impl GoodsReceiptInput {
     }
 }
 
+/// The key a purchase order is found by from its number as printed on an invoice:
+/// [`crate::vendor::identifier_key`], so "PO-0042" = "po 0042".
+pub fn po_number_key(po_number: &str) -> String {
+    crate::vendor::identifier_key(po_number)
+}
+
+impl PurchaseOrder {
+    /// [`po_number_key`] of the number; `None` when nothing of it is a letter or digit.
+    pub fn po_number_key(&self) -> Option<String> {
+        Some(po_number_key(&self.po_number)).filter(|k| !k.is_empty())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,5 +593,13 @@ mod tests {
         assert!(PoStatus::Closed.transition(PoStatus::Approved).is_err());
         assert!(PoStatus::Approved.transition(PoStatus::Draft).is_err());
         assert!("bogus".parse::<PoStatus>().is_err());
+    }
+
+    #[test]
+    fn po_numbers_fold_like_identifiers() {
+        assert_eq!(po_number_key("PO-0042"), po_number_key(" po 0042 "));
+        assert_eq!(po_number_key("098ZYX7654"), "098ZYX7654");
+        assert_ne!(po_number_key("PO-0042"), po_number_key("PO-0043"));
+        assert_eq!(po_number_key("--"), "");
     }
 }

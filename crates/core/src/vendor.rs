@@ -636,10 +636,107 @@ impl VendorInput {
     }
 }
 
+/// Longest lookup key kept (characters): keys become index keys (DynamoDB allows 2048
+/// bytes), and nothing printed on an invoice needs more to be told apart.
+pub const MAX_LOOKUP_KEY_CHARS: usize = 256;
+
+/// Letters and digits only, upper case: how identifiers printed on documents are compared,
+/// so "DE 232 446 240" = "de232446240" and "PO-0042" = "po 0042".
+pub fn identifier_key(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .take(MAX_LOOKUP_KEY_CHARS)
+        .collect()
+}
+
+/// The key a vendor is found by from its tax id (VAT/EIN as printed): [`identifier_key`].
+pub fn tax_id_key(tax_id: &str) -> String {
+    identifier_key(tax_id)
+}
+
+/// Legal-form words dropped from the end of a vendor name before comparing.
+const LEGAL_FORMS: &[&str] = &[
+    "INC",
+    "LLC",
+    "LTD",
+    "LIMITED",
+    "GMBH",
+    "AG",
+    "SA",
+    "SAS",
+    "SARL",
+    "BV",
+    "NV",
+    "PLC",
+    "CORP",
+    "CORPORATION",
+    "CO",
+    "COMPANY",
+];
+
+/// The key a vendor is found by from its name: words of letters and digits, upper case,
+/// single-spaced, without trailing legal forms ("Amazon.com, Inc." = "AMAZON COM",
+/// "ACME Supplies GmbH" = "acme supplies"). A name that is only a legal form keeps it.
+pub fn name_key(name: &str) -> String {
+    let words: Vec<String> = name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_uppercase)
+        .collect();
+    let mut end = words.len();
+    while end > 1 && LEGAL_FORMS.contains(&words[end - 1].as_str()) {
+        end -= 1;
+    }
+    words[..end]
+        .join(" ")
+        .chars()
+        .take(MAX_LOOKUP_KEY_CHARS)
+        .collect()
+}
+
+impl Vendor {
+    /// [`tax_id_key`] of the tax id; `None` when there is none (or nothing of it is a
+    /// letter or digit): such a vendor is not findable by tax id.
+    pub fn tax_id_key(&self) -> Option<String> {
+        self.tax_id
+            .as_deref()
+            .map(tax_id_key)
+            .filter(|k| !k.is_empty())
+    }
+    /// [`name_key`] of the name; `None` when nothing of it is a letter or digit.
+    pub fn name_key(&self) -> Option<String> {
+        Some(name_key(&self.name)).filter(|k| !k.is_empty())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn lookup_keys_fold_spacing_case_punctuation_and_legal_forms() {
+        assert_eq!(tax_id_key("DE 232 446 240"), "DE232446240");
+        assert_eq!(tax_id_key("de232446240"), tax_id_key("DE-232.446.240"));
+        assert_eq!(tax_id_key("12-3456789"), "123456789");
+        assert_eq!(identifier_key("po-0042"), "PO0042");
+        assert_eq!(tax_id_key(" - "), "");
+        assert_eq!(name_key("Amazon.com, Inc."), "AMAZON COM");
+        assert_eq!(name_key("ACME Supplies GmbH"), "ACME SUPPLIES");
+        assert_eq!(
+            name_key("acme  supplies"),
+            name_key("ACME Supplies Co. Ltd")
+        );
+        assert_eq!(name_key("AG"), "AG");
+        assert_eq!(name_key("Müller GmbH"), "MÜLLER");
+        assert_eq!(name_key(""), "");
+        assert_eq!(
+            tax_id_key(&"9".repeat(5000)).chars().count(),
+            MAX_LOOKUP_KEY_CHARS
+        );
+        assert!(name_key(&"a ".repeat(5000)).chars().count() <= MAX_LOOKUP_KEY_CHARS);
+    }
 
     #[test]
     fn emails() {

@@ -12,8 +12,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use p2p_core::audit::AuditEntry;
 use p2p_core::invoice::Invoice;
 use p2p_core::payment::{payment_id_for, Payment};
-use p2p_core::purchase_order::{GoodsReceipt, PurchaseOrder};
-use p2p_core::vendor::Vendor;
+use p2p_core::purchase_order::{po_number_key, GoodsReceipt, PurchaseOrder};
+use p2p_core::vendor::{name_key, tax_id_key, Vendor};
 use sha2::{Digest, Sha256};
 
 use super::errors::{is_throttling_code, map_sdk_error, Target};
@@ -22,8 +22,9 @@ use super::AwsBackend;
 use crate::error::{ConflictReason, StoreError};
 use crate::ports::*;
 use crate::schema::{
-    TableSpec, AUDIT_LOG, CREATED_SK, INVOICES, KIND, PAYMENTS, PURCHASE_ORDERS, TIMESTAMP_SK,
-    VENDORS,
+    TableSpec, AUDIT_LOG, CREATED_SK, INVOICES, KIND, NAME_KEY, PAYMENTS, PO_NUMBER_INDEX,
+    PO_NUMBER_KEY, PURCHASE_ORDERS, TAX_ID_KEY, TIMESTAMP_SK, VENDORS, VENDOR_NAME_INDEX,
+    VENDOR_TAX_ID_INDEX,
 };
 
 /// DynamoDB's limit on the items of one transaction.
@@ -440,6 +441,41 @@ impl AwsBackend {
         Ok(Page { items, next_cursor })
     }
 
+    /// The records under one lookup key: one `Query` of the key's sparse index (no filter,
+    /// so the limit counts matches), oldest first, at most [`MAX_LOOKUP_MATCHES`]. No call
+    /// for an empty key.
+    async fn find_by_key<T: serde::de::DeserializeOwned>(
+        &self,
+        entity: &'static str,
+        table: TableSpec,
+        index: &'static str,
+        attr: &'static str,
+        key: String,
+    ) -> Result<Vec<T>, StoreError> {
+        if key.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .clients
+            .dynamodb
+            .query()
+            .table_name(self.names.table(&table))
+            .index_name(index)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", attr)
+            .expression_attribute_values(":pk", AttributeValue::S(key))
+            .scan_index_forward(true)
+            .limit(i32::try_from(MAX_LOOKUP_MATCHES).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| map_sdk_error("Query", &self.target(&table), e))?;
+        out.items
+            .unwrap_or_default()
+            .iter()
+            .map(|i| item::parse_doc(entity, i))
+            .collect()
+    }
+
     fn transaction(&self, changes: &ChangeSet) -> Result<Transaction, StoreError> {
         let mut tx = Transaction::new();
         let n = &self.names;
@@ -738,6 +774,28 @@ impl VendorRepository for AwsBackend {
         };
         self.list_records("vendor", &spec, page).await
     }
+
+    async fn find_vendors_by_tax_id(&self, tax_id: &str) -> Result<Vec<Vendor>, StoreError> {
+        self.find_by_key(
+            "vendor",
+            VENDORS,
+            VENDOR_TAX_ID_INDEX,
+            TAX_ID_KEY,
+            tax_id_key(tax_id),
+        )
+        .await
+    }
+
+    async fn find_vendors_by_name(&self, name: &str) -> Result<Vec<Vendor>, StoreError> {
+        self.find_by_key(
+            "vendor",
+            VENDORS,
+            VENDOR_NAME_INDEX,
+            NAME_KEY,
+            name_key(name),
+        )
+        .await
+    }
 }
 
 #[async_trait]
@@ -780,6 +838,20 @@ impl PurchaseOrderRepository for AwsBackend {
                 None => return Ok(receipts),
             }
         }
+    }
+
+    async fn find_purchase_orders_by_number(
+        &self,
+        po_number: &str,
+    ) -> Result<Vec<PurchaseOrder>, StoreError> {
+        self.find_by_key(
+            "purchase order",
+            PURCHASE_ORDERS,
+            PO_NUMBER_INDEX,
+            PO_NUMBER_KEY,
+            po_number_key(po_number),
+        )
+        .await
     }
 }
 

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::StoreError;
-use crate::schema::{CREATED_SK, KIND, TIMESTAMP_SK};
+use crate::schema::{CREATED_SK, KIND, NAME_KEY, PO_NUMBER_KEY, TAX_ID_KEY, TIMESTAMP_SK};
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
@@ -81,18 +81,29 @@ fn version(n: u64) -> AttributeValue {
     AttributeValue::N(n.to_string())
 }
 
+/// Vendors carry their lookup keys when they have them (the sparse lookup indexes).
 pub(crate) fn vendor_item(v: &Vendor) -> Result<Item, StoreError> {
     let mut item = base("vendor", kind::VENDOR, &v.id, v)?;
     item.insert("status".into(), s(v.status.as_str()));
+    if let Some(key) = v.tax_id_key() {
+        item.insert(TAX_ID_KEY.into(), s(key));
+    }
+    if let Some(key) = v.name_key() {
+        item.insert(NAME_KEY.into(), s(key));
+    }
     item.insert(CREATED_SK.into(), s(sort_key(v.created_at, &v.id)));
     item.insert(VERSION.into(), version(v.version));
     Ok(item)
 }
 
-/// Purchase orders carry no `po_id`: the receipts index is sparse, receipts only.
+/// Purchase orders carry no `po_id`: the receipts index is sparse, receipts only. They
+/// carry `po_number_key` for the number lookup.
 pub(crate) fn purchase_order_item(po: &PurchaseOrder) -> Result<Item, StoreError> {
     let mut item = base("purchase order", kind::PURCHASE_ORDER, &po.id, po)?;
     item.insert("status".into(), s(po.status.as_str()));
+    if let Some(key) = po.po_number_key() {
+        item.insert(PO_NUMBER_KEY.into(), s(key));
+    }
     item.insert("vendor_id".into(), s(&po.vendor_id));
     item.insert(CREATED_SK.into(), s(sort_key(po.created_at, &po.id)));
     item.insert(VERSION.into(), version(po.version));

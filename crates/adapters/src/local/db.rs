@@ -25,7 +25,16 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle reader connections kept open.
 const READERS_KEPT: usize = 4;
 /// Bumped when the schema below changes; `migrate` brings older files forward.
-const SCHEMA_VERSION: i64 = 1;
+/// 2: the vendor and purchase-order lookup keys (columns, indexes, backfilled).
+const SCHEMA_VERSION: i64 = 2;
+
+/// Columns added after version 1: `CREATE TABLE IF NOT EXISTS` leaves an existing table
+/// alone, so a version-1 file gets them by `ALTER TABLE` before the indexes on them.
+const ADDED_COLUMNS: &[(&str, &str)] = &[
+    ("vendors", "tax_id_key"),
+    ("vendors", "name_key"),
+    ("purchase_orders", "po_number_key"),
+];
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS vendors (
@@ -33,10 +42,18 @@ CREATE TABLE IF NOT EXISTS vendors (
     version INTEGER NOT NULL,
     status TEXT NOT NULL,
     created_sk TEXT NOT NULL,
-    doc TEXT NOT NULL
+    doc TEXT NOT NULL,
+    -- Lookup keys (schema 2; NULL when the vendor has none): p2p_core::vendor::tax_id_key
+    -- and name_key, indexed like the sparse DynamoDB indexes.
+    tax_id_key TEXT,
+    name_key TEXT
 );
 CREATE INDEX IF NOT EXISTS vendors_kind ON vendors (created_sk);
 CREATE INDEX IF NOT EXISTS vendors_status ON vendors (status, created_sk);
+CREATE INDEX IF NOT EXISTS vendors_tax_id ON vendors (tax_id_key, created_sk)
+    WHERE tax_id_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS vendors_name ON vendors (name_key, created_sk)
+    WHERE name_key IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS purchase_orders (
     id TEXT PRIMARY KEY NOT NULL,
@@ -44,11 +61,15 @@ CREATE TABLE IF NOT EXISTS purchase_orders (
     vendor_id TEXT NOT NULL,
     status TEXT NOT NULL,
     created_sk TEXT NOT NULL,
-    doc TEXT NOT NULL
+    doc TEXT NOT NULL,
+    -- Schema 2: p2p_core::purchase_order::po_number_key (NULL when empty).
+    po_number_key TEXT
 );
 CREATE INDEX IF NOT EXISTS purchase_orders_kind ON purchase_orders (created_sk);
 CREATE INDEX IF NOT EXISTS purchase_orders_vendor ON purchase_orders (vendor_id, created_sk);
 CREATE INDEX IF NOT EXISTS purchase_orders_status ON purchase_orders (status, created_sk);
+CREATE INDEX IF NOT EXISTS purchase_orders_number ON purchase_orders (po_number_key, created_sk)
+    WHERE po_number_key IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS goods_receipts (
     id TEXT PRIMARY KEY NOT NULL,
@@ -148,6 +169,69 @@ CREATE TABLE IF NOT EXISTS workflow_task_tokens (
 CREATE INDEX IF NOT EXISTS workflow_task_tokens_execution
     ON workflow_task_tokens (execution_name);
 "#;
+
+fn add_missing_columns(tx: &rusqlite::Transaction<'_>) -> Result<(), rusqlite::Error> {
+    for (table, column) in ADDED_COLUMNS {
+        let table_exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+            [table],
+            |r| r.get(0),
+        )?;
+        let column_exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2)",
+            [table, column],
+            |r| r.get(0),
+        )?;
+        if table_exists && !column_exists {
+            tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} TEXT"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Fills the lookup keys of rows written before version 2 from their documents. Reads the
+/// JSON fields rather than the typed records: a row that no longer parses must not stop
+/// the database from opening (it just stays unfindable by key).
+fn backfill_lookup_keys(tx: &rusqlite::Transaction<'_>) -> Result<(), StoreError> {
+    use p2p_core::purchase_order::po_number_key;
+    use p2p_core::vendor::{name_key, tax_id_key};
+    let op = "backfill lookup keys";
+    let field = |doc: &str, name: &str| -> Option<String> {
+        serde_json::from_str::<serde_json::Value>(doc)
+            .ok()
+            .and_then(|v| v.get(name).and_then(|f| f.as_str()).map(str::to_string))
+    };
+    let non_empty = |k: String| Some(k).filter(|k| !k.is_empty());
+    let rows = read_docs(tx, "SELECT id, doc FROM vendors").op(op)?;
+    for (id, doc) in rows {
+        let tax = field(&doc, "tax_id").and_then(|t| non_empty(tax_id_key(&t)));
+        let name = field(&doc, "name").and_then(|n| non_empty(name_key(&n)));
+        tx.execute(
+            "UPDATE vendors SET tax_id_key = ?2, name_key = ?3 WHERE id = ?1",
+            rusqlite::params![id, tax, name],
+        )
+        .op(op)?;
+    }
+    let rows = read_docs(tx, "SELECT id, doc FROM purchase_orders").op(op)?;
+    for (id, doc) in rows {
+        let number = field(&doc, "po_number").and_then(|n| non_empty(po_number_key(&n)));
+        tx.execute(
+            "UPDATE purchase_orders SET po_number_key = ?2 WHERE id = ?1",
+            rusqlite::params![id, number],
+        )
+        .op(op)?;
+    }
+    Ok(())
+}
+
+fn read_docs(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+) -> Result<Vec<(String, String)>, rusqlite::Error> {
+    let mut stmt = tx.prepare(sql)?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
 
 /// A SQLite error as a store error: a lock held past the busy timeout is transient.
 pub(crate) fn sql_error(operation: &str, e: rusqlite::Error) -> StoreError {
@@ -259,7 +343,11 @@ impl Db {
                 ),
             });
         }
+        add_missing_columns(&tx).op(op)?;
         tx.execute_batch(SCHEMA).op(op)?;
+        if current < 2 {
+            backfill_lookup_keys(&tx)?;
+        }
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .op(op)?;
         tx.commit().op(op)

@@ -14,8 +14,8 @@ use p2p_core::audit::AuditEntry;
 use p2p_core::clock::rfc3339_millis;
 use p2p_core::invoice::{invoice_number_key, Invoice};
 use p2p_core::payment::Payment;
-use p2p_core::purchase_order::{GoodsReceipt, PurchaseOrder};
-use p2p_core::vendor::Vendor;
+use p2p_core::purchase_order::{po_number_key, GoodsReceipt, PurchaseOrder};
+use p2p_core::vendor::{name_key, tax_id_key, Vendor};
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -26,7 +26,7 @@ use crate::error::{ConflictReason, StoreError};
 use crate::ports::{
     AuditRepository, ChangeSet, Expect, InvoiceQuery, InvoiceRepository, Page, PageRequest,
     PaymentQuery, PaymentRepository, PurchaseOrderQuery, PurchaseOrderRepository, UnitOfWork,
-    VendorQuery, VendorRepository, Write,
+    VendorQuery, VendorRepository, Write, MAX_LOOKUP_MATCHES,
 };
 
 /// Most items one commit may touch, as in one DynamoDB `TransactWriteItems` (writes, the
@@ -109,6 +109,8 @@ enum Prepared {
         status: &'static str,
         sk: String,
         doc: String,
+        tax_id_key: Option<String>,
+        name_key: Option<String>,
         expect: Expect,
     },
     PurchaseOrder {
@@ -118,6 +120,7 @@ enum Prepared {
         status: &'static str,
         sk: String,
         doc: String,
+        po_number_key: Option<String>,
         expect: Expect,
     },
     GoodsReceipt {
@@ -189,6 +192,8 @@ fn prepare(changes: ChangeSet) -> Result<Vec<Prepared>, StoreError> {
                 target("vendors", &v.id)?;
                 out.push(Prepared::Vendor {
                     doc: to_json("vendor", &v.id, &v)?,
+                    tax_id_key: v.tax_id_key(),
+                    name_key: v.name_key(),
                     sk: sort_key(v.created_at, &v.id),
                     status: v.status.as_str(),
                     version: v.version,
@@ -200,6 +205,7 @@ fn prepare(changes: ChangeSet) -> Result<Vec<Prepared>, StoreError> {
                 target("purchase_orders", &po.id)?;
                 out.push(Prepared::PurchaseOrder {
                     doc: to_json("purchase order", &po.id, &po)?,
+                    po_number_key: po.po_number_key(),
                     sk: sort_key(po.created_at, &po.id),
                     status: po.status.as_str(),
                     version: po.version,
@@ -355,6 +361,8 @@ fn apply(tx: &Transaction<'_>, item: Prepared) -> Result<(), StoreError> {
             status,
             sk,
             doc,
+            tax_id_key,
+            name_key,
             expect,
         } => {
             let ver = version_i64("vendor", &id, version)?;
@@ -363,13 +371,16 @@ fn apply(tx: &Transaction<'_>, item: Prepared) -> Result<(), StoreError> {
                 "vendor",
                 id.clone(),
                 expect,
-                "INSERT INTO vendors (id, version, status, created_sk, doc) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (id) DO NOTHING",
-                "UPDATE vendors SET version = ?2, status = ?3, created_sk = ?4, doc = ?5
-                 WHERE id = ?1 AND version = ?6",
+                "INSERT INTO vendors (id, version, status, created_sk, doc, tax_id_key, name_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+                "UPDATE vendors SET version = ?2, status = ?3, created_sk = ?4, doc = ?5,
+                 tax_id_key = ?6, name_key = ?7
+                 WHERE id = ?1 AND version = ?8",
                 &|stmt, expected| match expected {
-                    None => stmt.execute(params![id, ver, status, sk, doc]),
-                    Some(e) => stmt.execute(params![id, ver, status, sk, doc, e]),
+                    None => stmt.execute(params![id, ver, status, sk, doc, tax_id_key, name_key]),
+                    Some(e) => {
+                        stmt.execute(params![id, ver, status, sk, doc, tax_id_key, name_key, e])
+                    }
                 },
             )
         }
@@ -380,6 +391,7 @@ fn apply(tx: &Transaction<'_>, item: Prepared) -> Result<(), StoreError> {
             status,
             sk,
             doc,
+            po_number_key,
             expect,
         } => {
             let ver = version_i64("purchase order", &id, version)?;
@@ -388,13 +400,23 @@ fn apply(tx: &Transaction<'_>, item: Prepared) -> Result<(), StoreError> {
                 "purchase order",
                 id.clone(),
                 expect,
-                "INSERT INTO purchase_orders (id, version, vendor_id, status, created_sk, doc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
-                "UPDATE purchase_orders SET version = ?2, vendor_id = ?3, status = ?4, created_sk = ?5, doc = ?6
-                 WHERE id = ?1 AND version = ?7",
+                "INSERT INTO purchase_orders (id, version, vendor_id, status, created_sk, doc, po_number_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+                "UPDATE purchase_orders SET version = ?2, vendor_id = ?3, status = ?4, created_sk = ?5, doc = ?6,
+                 po_number_key = ?7
+                 WHERE id = ?1 AND version = ?8",
                 &|stmt, expected| match expected {
-                    None => stmt.execute(params![id, ver, vendor_id, status, sk, doc]),
-                    Some(e) => stmt.execute(params![id, ver, vendor_id, status, sk, doc, e]),
+                    None => stmt.execute(params![id, ver, vendor_id, status, sk, doc, po_number_key]),
+                    Some(e) => stmt.execute(params![
+                        id,
+                        ver,
+                        vendor_id,
+                        status,
+                        sk,
+                        doc,
+                        po_number_key,
+                        e
+                    ]),
                 },
             )
         }
@@ -591,6 +613,33 @@ fn list_docs<T: DeserializeOwned>(
     Ok((items, if more { last_sk } else { None }))
 }
 
+/// Records of `table` whose lookup-key `column` equals `key`, oldest first, at most
+/// [`MAX_LOOKUP_MATCHES`] (a walk of the column's partial index).
+fn find_by_key<T: DeserializeOwned>(
+    conn: &rusqlite::Connection,
+    table: Table,
+    column: &'static str,
+    key: &str,
+) -> Result<Vec<T>, StoreError> {
+    let op = "find by lookup key";
+    let sql = format!(
+        "SELECT id, doc FROM {} WHERE {column} = ?1 ORDER BY {} LIMIT ?2",
+        table.name, table.sort
+    );
+    let mut stmt = conn.prepare_cached(&sql).op(op)?;
+    let rows = stmt
+        .query_map(params![key, i64::from(MAX_LOOKUP_MATCHES)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .op(op)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, doc) = row.op(op)?;
+        out.push(from_json(table.entity, &id, &doc)?);
+    }
+    Ok(out)
+}
+
 impl LocalStore {
     /// Opens the store of a data directory (created and migrated as needed), with the
     /// cursor key from `P2P_CURSOR_KEY`.
@@ -618,6 +667,27 @@ impl LocalStore {
         let id = id.to_string();
         self.db
             .read("get record", move |c| get_doc(c, table, &id))
+            .await
+    }
+
+    /// [`find_by_key`] on a reader; no read at all for an empty key (nothing is stored
+    /// under one).
+    async fn find<T>(
+        &self,
+        table: Table,
+        column: &'static str,
+        key: String,
+    ) -> Result<Vec<T>, StoreError>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        if key.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.db
+            .read("find by lookup key", move |c| {
+                find_by_key(c, table, column, &key)
+            })
             .await
     }
 
@@ -694,6 +764,14 @@ impl VendorRepository for LocalStore {
         );
         self.list(VENDORS, f, page).await
     }
+
+    async fn find_vendors_by_tax_id(&self, tax_id: &str) -> Result<Vec<Vendor>, StoreError> {
+        self.find(VENDORS, "tax_id_key", tax_id_key(tax_id)).await
+    }
+
+    async fn find_vendors_by_name(&self, name: &str) -> Result<Vec<Vendor>, StoreError> {
+        self.find(VENDORS, "name_key", name_key(name)).await
+    }
 }
 
 #[async_trait]
@@ -739,6 +817,14 @@ impl PurchaseOrderRepository for LocalStore {
                 }
                 Ok(out)
             })
+            .await
+    }
+
+    async fn find_purchase_orders_by_number(
+        &self,
+        po_number: &str,
+    ) -> Result<Vec<PurchaseOrder>, StoreError> {
+        self.find(PURCHASE_ORDERS, "po_number_key", po_number_key(po_number))
             .await
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod concurrency;
 pub mod fixtures;
+pub mod lookups;
 pub mod messaging;
 pub mod objects;
 pub mod store;
@@ -78,6 +79,12 @@ macro_rules! contract_tests {
             pagination_has_no_duplicates_or_gaps,
             tampered_or_foreign_cursor_is_invalid,
             audit_listed_by_entity_oldest_first,
+            // lookups by normalised key
+            vendors_found_by_tax_id_whatever_the_spacing_and_case,
+            vendors_found_by_name_whatever_the_legal_form,
+            vendor_lookups_are_bounded_oldest_first,
+            purchase_orders_found_by_number,
+            lookups_of_unknown_or_empty_keys_find_nothing,
             // concurrency and atomicity
             concurrent_duplicate_submissions_store_one_invoice,
             concurrent_approvals_create_one_payment,
@@ -110,6 +117,7 @@ macro_rules! contract_tests {
 /// Every case by name, so the macro can reach them through one path.
 pub mod run {
     pub use super::concurrency::*;
+    pub use super::lookups::*;
     pub use super::messaging::*;
     pub use super::objects::*;
     pub use super::store::*;
