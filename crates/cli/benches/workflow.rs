@@ -156,5 +156,83 @@ fn invoice_workflow(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, invoice_workflow);
+/// The workflow's handler calls, one at a time, without the interpreter or the executions
+/// table: where the end-to-end time goes.
+const STEPS: [&str; 5] = ["validate", "process", "reconcile", "approve", "notify"];
+
+async fn step_batch(b: &Bench, functions: &FunctionSet, iters: u64, step: usize) -> Duration {
+    use p2p_cli::functions as f;
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let n = b.next.fetch_add(1, Ordering::Relaxed);
+        let (_, input) = prepare(b, n).await;
+        let mut invoice_id = String::new();
+        for (i, _) in STEPS.iter().enumerate().take(step + 1) {
+            let start = Instant::now();
+            match i {
+                0 => {
+                    functions
+                        .invoke(f::VALIDATE_INVOICE, input.clone())
+                        .await
+                        .unwrap();
+                }
+                1 => {
+                    let out = functions
+                        .invoke(f::PROCESS_INVOICE, json!({"invoice": input.clone(), "submitted_by": "ap-clerk@example.com"}))
+                        .await
+                        .unwrap();
+                    invoice_id = out["invoice_id"].as_str().unwrap().to_string();
+                }
+                2 => {
+                    functions
+                        .invoke(f::RECONCILE, json!({"invoice_id": invoice_id}))
+                        .await
+                        .unwrap();
+                }
+                3 => {
+                    functions
+                        .invoke(f::APPROVE_PAYMENT, json!({"invoice_id": invoice_id, "approved_by": "system:auto-approval"}))
+                        .await
+                        .unwrap();
+                }
+                _ => {
+                    functions
+                        .invoke(
+                            f::SEND_NOTIFICATION,
+                            json!({"event_type": "payment_approved", "invoice_id": invoice_id}),
+                        )
+                        .await
+                        .unwrap();
+                }
+            }
+            if i == step {
+                total += start.elapsed();
+            }
+        }
+    }
+    total
+}
+
+fn handler_steps(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let bench = rt.block_on(setup());
+    let functions = FunctionSet::from_source(
+        bench.services.clone(),
+        &[("AUTO_APPROVE_LIMIT", "5000")][..],
+    )
+    .unwrap();
+    let mut group = c.benchmark_group("invoice_workflow_steps");
+    group.sample_size(10);
+    for (step, name) in STEPS.iter().enumerate() {
+        group.bench_function(*name, |bch| {
+            bch.iter_custom(|iters| rt.block_on(step_batch(&bench, &functions, iters, step)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, invoice_workflow, handler_steps);
 criterion_main!(benches);

@@ -206,60 +206,264 @@ fn demo_runs_end_to_end_and_a_second_run_changes_nothing() {
     );
 }
 
+/// The JSON values `p2p run --history` printed: the history, then the output (on success).
+fn json_values(out: &str) -> Vec<Value> {
+    serde_json::Deserializer::from_str(out)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("not a stream of JSON values ({e}):\n{out}"))
+}
+
+/// The state the execution ended in: the last `*StateEntered` event's name.
+fn last_state(history: &Value) -> String {
+    history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["type"].as_str().unwrap().ends_with("StateEntered"))
+        .map(|e| {
+            e["stateEnteredEventDetails"]["name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .unwrap()
+}
+
+fn count_events(history: &Value, event_type: &str) -> usize {
+    history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == event_type)
+        .count()
+}
+
+/// What one test case of `statemachine/mocks/invoice-workflow.mock.json` must end with.
+struct Expected {
+    case: &'static str,
+    /// `Ok(end state)` for a succeeded execution, `Err((Fail state, error))` for a failed one.
+    end: Result<&'static str, (&'static str, &'static str)>,
+    /// The failed task attempts in the history (each retry is one).
+    task_failures: usize,
+}
+
 #[test]
-fn run_with_a_mock_config_test_case_in_aws_format() {
+fn every_test_case_of_the_invoice_workflow_mock_config_runs_through_the_binary() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
     let workflow = repo_file("statemachine/invoice-workflow.asl.json");
-    let mocks = fixture("invoice-workflow.mock.json");
-    let input = fixture("mock-input.json");
-    let run = |case: &str, extra: &[&str]| {
-        let mut args = vec![
+    let mocks = repo_file("statemachine/mocks/invoice-workflow.mock.json");
+    let input = repo_file("statemachine/mocks/invoice-input.json");
+    let run = |case: &str| {
+        p2p(
+            &dir,
+            &[
+                "run",
+                workflow.to_str().unwrap(),
+                "--input",
+                input.to_str().unwrap(),
+                "--mock-config",
+                mocks.to_str().unwrap(),
+                "--test-case",
+                case,
+                "--history",
+            ],
+        )
+    };
+    let expected = [
+        Expected {
+            case: "HappyPath",
+            end: Ok("PaymentApproved"),
+            task_failures: 0,
+        },
+        Expected {
+            case: "HumanApproval",
+            end: Ok("PaymentApproved"),
+            task_failures: 0,
+        },
+        Expected {
+            case: "ApprovalRejected",
+            end: Ok("ApprovalRejected"),
+            task_failures: 1,
+        },
+        Expected {
+            case: "ApprovalTimedOut",
+            end: Err(("ApprovalTimedOut", "ApprovalTimedOut")),
+            task_failures: 1,
+        },
+        Expected {
+            case: "PriceDiscrepancy",
+            end: Ok("InvoiceRejected"),
+            task_failures: 0,
+        },
+        Expected {
+            case: "DuplicateInvoice",
+            end: Err(("DuplicateInvoice", "DuplicateInvoice")),
+            task_failures: 1,
+        },
+        Expected {
+            case: "InvalidInvoice",
+            end: Err(("ValidationFailed", "InvoiceInvalid")),
+            task_failures: 0,
+        },
+        // "0" Transient, "1-2" Lambda.TooManyRequestsException, "3" returns: three retries.
+        Expected {
+            case: "TransientRetried",
+            end: Ok("PaymentApproved"),
+            task_failures: 3,
+        },
+        // "0-4" Transient: the first attempt and MaxAttempts 4 retries, then the Catch.
+        Expected {
+            case: "TransientExhausted",
+            end: Err(("ProcessingFailed", "ProcessingFailed")),
+            task_failures: 5,
+        },
+    ];
+    // Every case of the file is checked here.
+    let config: Value = serde_json::from_str(&std::fs::read_to_string(&mocks).unwrap()).unwrap();
+    let mut in_file: Vec<&str> = config["StateMachines"]["invoice-workflow"]["TestCases"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut tested: Vec<&str> = expected.iter().map(|e| e.case).collect();
+    in_file.sort_unstable();
+    tested.sort_unstable();
+    assert_eq!(in_file, tested);
+
+    for want in &expected {
+        let o = run(want.case);
+        let values = json_values(&stdout(&o));
+        let history = &values[0];
+        let ctx = format!("case {}: {}\n{}", want.case, stderr(&o), stdout(&o));
+        match want.end {
+            Ok(state) => {
+                assert_ok(&o);
+                assert_eq!(values.len(), 2, "{ctx}");
+                assert_eq!(last_state(history), state, "{ctx}");
+                assert_eq!(
+                    history["events"].as_array().unwrap().last().unwrap()["type"],
+                    "ExecutionSucceeded",
+                    "{ctx}"
+                );
+            }
+            Err((state, error)) => {
+                assert_one_line_error(&o, &format!("failed: {error}: "));
+                assert_eq!(values.len(), 1, "{ctx}");
+                assert_eq!(last_state(history), state, "{ctx}");
+                assert_eq!(count_events(history, "ExecutionFailed"), 1, "{ctx}");
+            }
+        }
+        assert_eq!(
+            count_events(history, "TaskFailed") + count_events(history, "TaskTimedOut"),
+            want.task_failures,
+            "{ctx}"
+        );
+        let output = values.get(1);
+        match want.case {
+            "HappyPath" | "TransientRetried" => {
+                let output = output.unwrap();
+                assert_eq!(output["payment"]["payment_id"], "pay-mock");
+                assert_eq!(output["approval"]["approved_by"], "system:auto-approval");
+                assert_eq!(output["invoice"]["invoice_id"], "inv-mock");
+            }
+            "HumanApproval" => {
+                // The approver's answer went through the state's ResultSelector.
+                let output = output.unwrap();
+                assert_eq!(
+                    output["approval"],
+                    serde_json::json!({"approved": true, "approved_by": "controller@example.com"})
+                );
+                assert_eq!(output["payment"]["payment_id"], "pay-mock");
+            }
+            "ApprovalRejected" => {
+                let output = output.unwrap();
+                assert_eq!(output["error"]["Error"], "ApprovalRejected");
+                assert_eq!(output["error"]["Cause"], "wrong cost centre");
+                assert!(output.get("payment").is_none(), "{output}");
+            }
+            "PriceDiscrepancy" => {
+                let output = output.unwrap();
+                assert_eq!(output["reconciliation"]["outcome"], "rejected");
+                assert_eq!(
+                    output["reconciliation"]["report"]["discrepancies"][0]["code"],
+                    "unit_price_mismatch"
+                );
+                assert_eq!(output["notification"]["message_id"], "msg-mock");
+            }
+            _ => {}
+        }
+    }
+
+    // Retries are the same state scheduled again: four ProcessInvoice attempts.
+    let retried = json_values(&stdout(&run("TransientRetried")));
+    let scheduled = retried[0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "TaskScheduled")
+        .count();
+    assert_eq!(
+        scheduled,
+        1 + 4 + 3,
+        "ValidateInvoice, ProcessInvoice 4 times, Reconcile, ApprovePayment, NotifyPaymentApproved"
+    );
+    let entered_process = retried[0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["stateEnteredEventDetails"]["name"] == "ProcessInvoice")
+        .count();
+    assert_eq!(entered_process, 1, "a retry does not re-enter the state");
+
+    let unknown_case = run("NoSuchCase");
+    assert_one_line_error(&unknown_case, "NoSuchCase");
+
+    // Everything was mocked: the store was never opened.
+    assert!(!dir.exists(), "mocked runs do not touch the store");
+}
+
+#[test]
+fn the_mock_config_state_machine_is_the_file_stem_or_state_machine_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    // The same definition under another file name.
+    let copy = tmp.path().join("approval-flow.asl.json");
+    std::fs::copy(repo_file("statemachine/invoice-workflow.asl.json"), &copy).unwrap();
+    let mocks = repo_file("statemachine/mocks/invoice-workflow.mock.json");
+    let input = repo_file("statemachine/mocks/invoice-input.json");
+    let args = |extra: &[&'static str]| {
+        let mut v: Vec<String> = [
             "run",
-            workflow.to_str().unwrap(),
+            copy.to_str().unwrap(),
             "--input",
             input.to_str().unwrap(),
             "--mock-config",
             mocks.to_str().unwrap(),
             "--test-case",
-            case,
-        ];
-        args.extend_from_slice(extra);
-        p2p(&dir, &args)
-    };
-
-    let ok = run("AutoApproved", &["--history"]);
-    assert_ok(&ok);
-    let text = stdout(&ok);
-    let (history_text, output_text) = text.split_at(text.find("\n{").map(|i| i + 1).unwrap());
-    let history: Value = serde_json::from_str(history_text).unwrap();
-    let output: Value = serde_json::from_str(output_text).unwrap();
-    assert_eq!(output["payment"]["payment_id"], "pay-mock");
-    assert_eq!(output["approval"]["approved_by"], "system:auto-approval");
-    let types: Vec<&str> = history["events"]
-        .as_array()
-        .unwrap()
+            "HappyPath",
+        ]
         .iter()
-        .map(|e| e["type"].as_str().unwrap())
+        .map(|s| s.to_string())
         .collect();
-    assert_eq!(types.first(), Some(&"ExecutionStarted"));
-    assert_eq!(types.last(), Some(&"ExecutionSucceeded"));
-    assert!(types.contains(&"ChoiceStateEntered"));
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let by_stem = args(&[]);
+    let o = p2p(
+        &dir,
+        &by_stem.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_one_line_error(&o, "approval-flow");
 
-    let rejected = run("PriceDiscrepancy", &[]);
-    assert_ok(&rejected);
-    let output: Value = serde_json::from_str(&stdout(&rejected)).unwrap();
-    assert_eq!(output["reconciliation"]["outcome"], "rejected");
-    assert_eq!(output["notification"]["message_id"], "msg-mock");
-
-    // Transient is retried, DuplicateInvoice is caught, notified, and ends in its Fail state.
-    let dup = run("ThrottledThenDuplicate", &[]);
-    assert_one_line_error(&dup, "DuplicateInvoice");
-
-    let unknown_case = run("NoSuchCase", &[]);
-    assert_one_line_error(&unknown_case, "NoSuchCase");
-
-    // Everything was mocked: the store was never opened.
+    let named = args(&["--state-machine-name", "invoice-workflow"]);
+    let o = p2p(&dir, &named.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_ok(&o);
+    let output: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(output["payment"]["payment_id"], "pay-mock");
     assert!(!dir.exists(), "mocked runs do not touch the store");
 }
 
@@ -532,6 +736,95 @@ fn bad_input_fails_in_one_line_and_leaves_the_store_untouched() {
     assert_one_line_error(&no_token, "no-such-token");
 
     assert!(!store_exists(&dir), "bad input never created the store");
+}
+
+/// Every file of the data directory with its bytes.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                files.push((path, bytes));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn bad_input_leaves_an_existing_store_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    // A store with one paused execution in it.
+    let paused = p2p(
+        &dir,
+        &[
+            "run",
+            fixture("wait-for-token.asl.json").to_str().unwrap(),
+            "--name",
+            "already-here",
+        ],
+    );
+    assert_ok(&paused);
+    let before = snapshot(&dir);
+    assert!(store_exists(&dir));
+
+    let workflow = repo_file("statemachine/invoice-workflow.asl.json");
+    let w = workflow.to_str().unwrap();
+    let invalid = fixture("invalid-definition.asl.json");
+    let malformed = fixture("malformed.json");
+    let unknown = fixture("unknown-function.asl.json");
+    let panicking = fixture("panicking-task.asl.json");
+    let hanging = fixture("hanging-task.asl.json");
+    let cases: [(&[&str], &str); 7] = [
+        (&["run", invalid.to_str().unwrap()], "Nowhere"),
+        (
+            &["run", w, "--input", "/no/such/input.json"],
+            "/no/such/input.json",
+        ),
+        (
+            &["run", w, "--input", malformed.to_str().unwrap()],
+            "malformed.json",
+        ),
+        (&["run", unknown.to_str().unwrap()], "charge-credit-card"),
+        (
+            &["invoke", "nope", "--event", "f"],
+            "unknown function `nope`",
+        ),
+        (&["run", panicking.to_str().unwrap()], "asked to panic"),
+        (&["run", hanging.to_str().unwrap()], "States.Timeout"),
+    ];
+    for (args, needle) in cases {
+        let o = p2p(&dir, args);
+        assert_one_line_error(&o, needle);
+        assert!(
+            snapshot(&dir) == before,
+            "`p2p {}` changed the data directory",
+            args.join(" ")
+        );
+    }
+
+    // An unknown token opens the store to look, and changes nothing in it.
+    let o = p2p(&dir, &["task-success", "no-such-token"]);
+    assert_one_line_error(&o, "no-such-token");
+    let list = p2p(&dir, &["executions", "list"]);
+    assert_ok(&list);
+    let listed = stdout(&list);
+    assert_eq!(
+        listed.lines().count(),
+        3,
+        "header, rule, one execution:\n{listed}"
+    );
+    assert!(
+        listed.contains("already-here") && listed.contains("paused"),
+        "{listed}"
+    );
 }
 
 #[test]
