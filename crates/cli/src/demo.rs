@@ -750,16 +750,16 @@ fn explain(case: &CaseResult) -> Vec<String> {
                     ));
                 }
             }
-            if let Some(by) = output
+            let approved_by = output
                 .and_then(|o| o.pointer("/approval/approved_by"))
-                .and_then(Value::as_str)
-            {
-                lines.push(format!("approved by {by}"));
-            }
-            if let Some(token) = &case.approved_now {
-                lines.push(format!(
-                    "waited for approval on task token {token}; approved from the CLI (task-success) by {APPROVER}"
-                ));
+                .and_then(Value::as_str);
+            // From the history, so a second run (stored result) says the same.
+            match (approval_token(e), approved_by) {
+                (Some(token), Some(by)) => lines.push(format!(
+                    "waited for approval on task token {token}; approved from the CLI (task-success) by {by}"
+                )),
+                (None, Some(by)) => lines.push(format!("approved by {by}")),
+                _ => {}
             }
             if let Some(pay) = output.and_then(|o| o.get("payment")) {
                 lines.push(format!(
@@ -783,6 +783,22 @@ fn explain(case: &CaseResult) -> Vec<String> {
         other => lines.push(format!("status {other}")),
     }
     lines
+}
+
+/// The task token the execution waited on for its approval (the `approval_needed` payload of
+/// the scheduled `WaitForApproval` task), if it waited.
+fn approval_token(e: &WorkflowExecution) -> Option<String> {
+    e.history.iter().find_map(|event| {
+        let parameters = event.pointer("/taskScheduledEventDetails/parameters")?;
+        let parameters: Value = match parameters {
+            Value::String(s) => serde_json::from_str(s).ok()?,
+            other => other.clone(),
+        };
+        let payload = parameters.get("Payload")?;
+        (payload.get("event_type")? == "approval_needed")
+            .then(|| payload.get("task_token")?.as_str().map(str::to_string))
+            .flatten()
+    })
 }
 
 /// The field errors the validation step reported (from the history: the failing state's input).

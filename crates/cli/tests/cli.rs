@@ -194,6 +194,10 @@ fn demo_runs_end_to_end_and_a_second_run_changes_nothing() {
         "nothing created the second time:\n{out2}"
     );
     assert!(out2.contains("[already run: stored result]"), "{out2}");
+    assert!(
+        out2.contains("approved from the CLI (task-success)"),
+        "the stored approval is explained again:\n{out2}"
+    );
     assert!(out2.contains("0 callback(s) delivered"), "{out2}");
 
     let list = p2p(&dir, &["executions", "list"]);
