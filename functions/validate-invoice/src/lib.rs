@@ -2,7 +2,10 @@
 //!
 //! Input: the execution input, either a canonical submission (snake_case fields, see
 //! `p2p_core::validation::InvoiceSubmission`) or the seed's `{"invoice": {...camelCase...}}`,
-//! optionally with top-level `"submitted_by"` and `"execution_name"` beside it.
+//! optionally with the workflow's envelope keys beside it: `"submitted_by"`,
+//! `"execution_name"` and `"source"` (`"api"` | `"textract"`: the channel the invoice came
+//! in by, which the workflow's `HasSource` state defaults to `"api"` and `process-invoice`
+//! stores; not an invoice field, so it is checked here and taken off the document).
 //! Output: `{"valid": bool, "errors": [{"field","code","message"}], "invoice": <normalized
 //! canonical submission>}`. An invalid invoice is data (`valid: false`), not an error; only
 //! an event that is not a JSON object fails, with `InvalidEvent`.
@@ -11,6 +14,7 @@
 //! is looked up (an unknown vendor simply has no terms here; `process-invoice` reports it).
 
 use p2p_adapters::Services;
+use p2p_core::invoice::InvoiceSource;
 use p2p_core::validation::{
     validate, InvoiceSubmission, SubmissionDocument, SubmissionShape, ValidationReport,
 };
@@ -25,6 +29,7 @@ pub const FUNCTION_NAME: &str = "validate-invoice";
 /// Envelope keys the workflow may put beside the document; they are not invoice fields.
 const EXECUTION_NAME: &str = "execution_name";
 const SUBMITTED_BY: &str = "submitted_by";
+const SOURCE: &str = "source";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -56,6 +61,17 @@ fn split_envelope(input: Value) -> Result<(Value, Option<String>), FunctionError
             kind(&input)
         )));
     };
+    // Read exactly as process-invoice deserializes it, so a bad value fails here, before
+    // anything is stored, rather than in the next task.
+    if let Some(source) = obj.remove(SOURCE).filter(|v| !v.is_null()) {
+        if serde_json::from_value::<InvoiceSource>(source.clone()).is_err() {
+            let allowed: Vec<&str> = InvoiceSource::ALL.iter().map(|s| s.as_str()).collect();
+            return Err(FunctionError::invalid_event(format!(
+                "source must be one of {}, got {source}",
+                allowed.join(", ")
+            )));
+        }
+    }
     let execution_name = match obj.remove(EXECUTION_NAME) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),

@@ -135,6 +135,50 @@ async fn workflow_inputs_with_envelope_keys_validate() {
     assert_eq!(out["valid"], true, "{out}");
 }
 
+/// The workflow's `source` envelope key (the ASL's `HasSource` state; process-invoice
+/// stores it): accepted beside either shape, not read as an invoice field, and checked.
+#[tokio::test]
+async fn the_workflows_source_key_is_accepted_and_checked() {
+    let env = TestEnv::seeded().await;
+    for source in ["api", "textract"] {
+        let mut seed = event("validate-invoice/seed-with-po.json");
+        seed["source"] = json!(source);
+        seed["submitted_by"] = json!("ap-clerk@company.example");
+        let out = handle(&env.services, &config(), seed).await.unwrap();
+        assert_eq!(out["valid"], true, "seed shape, source {source}: {out}");
+        assert!(out["invoice"].get("source").is_none(), "{out}");
+
+        let mut canonical = event("validate-invoice/canonical-valid.json");
+        canonical["source"] = json!(source);
+        canonical["execution_name"] = json!("exec-src");
+        let out = handle(&env.services, &config(), canonical).await.unwrap();
+        assert_eq!(
+            out["valid"], true,
+            "canonical shape, source {source}: {out}"
+        );
+    }
+    // Absent or null: the workflow defaults it.
+    let mut canonical = event("validate-invoice/canonical-valid.json");
+    canonical["source"] = Value::Null;
+    let out = handle(&env.services, &config(), canonical).await.unwrap();
+    assert_eq!(out["valid"], true, "{out}");
+
+    for bad in [
+        json!("email"),
+        json!("API "),
+        json!(1),
+        json!({"bucket": "b"}),
+    ] {
+        let mut canonical = event("validate-invoice/canonical-valid.json");
+        canonical["source"] = bad.clone();
+        let e = handle(&env.services, &config(), canonical)
+            .await
+            .unwrap_err();
+        assert_eq!(e.error_type(), "InvalidEvent", "{bad}");
+        assert!(e.to_string().contains("api, textract"), "{e}");
+    }
+}
+
 #[tokio::test]
 async fn an_absent_due_date_comes_from_the_vendors_terms() {
     let env = TestEnv::seeded().await;
