@@ -444,6 +444,74 @@ async fn lookup_attributes_are_normalised_and_sparse() {
     assert!(!item.contains_key("po_number_key"), "{item:?}");
 }
 
+/// Items stored before the lookup indexes existed carry no lookup attributes; the backfill
+/// writes them (and is idempotent), after which the lookups find those records.
+#[tokio::test]
+async fn backfill_writes_the_lookup_keys_of_items_stored_before_the_indexes() {
+    let b = aws_support::backend().await;
+    let mut v = fixtures::vendor(p2p_core::vendor::VendorStatus::Active, at(0));
+    v.tax_id = Some(format!("OLD {}", &unique("x")[2..12]));
+    let mut po = fixtures::purchase_order(&v.id, p2p_core::purchase_order::PoStatus::Sent, at(1));
+    po.po_number = unique("OLD-PO");
+    b.commit(
+        ChangeSet::new()
+            .write(Write::PutVendor(v.clone(), Expect::Absent))
+            .write(Write::PutPurchaseOrder(po.clone(), Expect::Absent)),
+    )
+    .await
+    .unwrap();
+    // What the previous version wrote: the same items without the lookup attributes.
+    for (table, id, attrs) in [
+        (&b.names().vendors_table, &v.id, "tax_id_key, name_key"),
+        (&b.names().purchase_orders_table, &po.id, "po_number_key"),
+    ] {
+        b.clients()
+            .dynamodb
+            .update_item()
+            .table_name(table)
+            .key("id", AttributeValue::S(id.clone()))
+            .update_expression(format!("REMOVE {attrs}"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let tax = v.tax_id.clone().unwrap_or_default();
+    assert!(b.find_vendors_by_tax_id(&tax).await.unwrap().is_empty());
+    assert!(b
+        .find_purchase_orders_by_number(&po.po_number)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let report = b.backfill_lookup_keys().await.unwrap();
+    assert!(report.updated >= 2, "{report:?}");
+    assert!(report.scanned >= report.updated, "{report:?}");
+    assert_eq!(
+        b.find_vendors_by_tax_id(&tax).await.unwrap(),
+        vec![v.clone()]
+    );
+    assert_eq!(
+        b.find_vendors_by_name(&v.name).await.unwrap(),
+        vec![v.clone()]
+    );
+    assert_eq!(
+        b.find_purchase_orders_by_number(&po.po_number)
+            .await
+            .unwrap(),
+        vec![po.clone()]
+    );
+    // The records themselves are untouched (same version, same document).
+    assert_eq!(b.get_vendor(&v.id).await.unwrap(), Some(v.clone()));
+    assert_eq!(
+        b.get_purchase_order(&po.id).await.unwrap(),
+        Some(po.clone())
+    );
+    // Idempotent: every item now carries its keys (other tests only write through the
+    // adapters, which always do), so a second run updates nothing.
+    let again = b.backfill_lookup_keys().await.unwrap();
+    assert_eq!(again.updated, 0, "{again:?}");
+}
+
 #[tokio::test]
 async fn work_queue_pages_are_one_query_each_and_never_scan() {
     let b = aws_support::backend().await;

@@ -286,7 +286,7 @@ fn first_some<'a>(
 }
 
 impl AwsBackend {
-    fn target(&self, spec: &TableSpec) -> Target {
+    pub(super) fn target(&self, spec: &TableSpec) -> Target {
         Target::new(
             format!("DynamoDB table `{}`", self.names.table(spec)),
             spec.env_var,

@@ -9,7 +9,8 @@
 //!
 //! Item layout (DynamoDB): the key `id`, the index attributes as top-level String
 //! attributes (`kind`, `status`, `vendor_id`, `po_id`, `invoice_id`, `entity_id`,
-//! `created_sk`, `timestamp_sk`), `version` as a Number, and the record itself as JSON in a
+//! `created_sk`, `timestamp_sk`, and the sparse lookup keys `tax_id_key`, `name_key`,
+//! `po_number_key`), `version` as a Number, and the record itself as JSON in a
 //! String attribute `doc`. JSON rather than native attributes because the records' own
 //! serde form is the one contract (amounts are decimal strings, exact by construction) and
 //! free-form fields (`match_report`, audit `details`) hold arbitrary-precision JSON numbers
@@ -17,6 +18,7 @@
 //! (`guard#<vendor>#<NUMBER>` in the Invoices table) carry only `invoice_id` and
 //! `invoice_number`, no index attributes, so they never show in a list.
 
+mod backfill;
 mod counter;
 mod dynamo;
 mod errors;
@@ -33,6 +35,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::SdkConfig;
 
+pub use backfill::BackfillReport;
 pub use counter::{CallCounts, CallKey, RequestCounter};
 pub use eventbridge::EventBridgePublisher;
 pub use s3::S3ObjectStore;
