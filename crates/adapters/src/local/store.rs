@@ -613,6 +613,13 @@ fn list_docs<T: DeserializeOwned>(
     Ok((items, if more { last_sk } else { None }))
 }
 
+fn lookup_sql(table: Table, column: &str) -> String {
+    format!(
+        "SELECT id, doc FROM {} WHERE {column} = ?1 ORDER BY {} LIMIT ?2",
+        table.name, table.sort
+    )
+}
+
 /// Records of `table` whose lookup-key `column` equals `key`, oldest first, at most
 /// [`MAX_LOOKUP_MATCHES`] (a walk of the column's partial index).
 fn find_by_key<T: DeserializeOwned>(
@@ -622,11 +629,7 @@ fn find_by_key<T: DeserializeOwned>(
     key: &str,
 ) -> Result<Vec<T>, StoreError> {
     let op = "find by lookup key";
-    let sql = format!(
-        "SELECT id, doc FROM {} WHERE {column} = ?1 ORDER BY {} LIMIT ?2",
-        table.name, table.sort
-    );
-    let mut stmt = conn.prepare_cached(&sql).op(op)?;
+    let mut stmt = conn.prepare_cached(&lookup_sql(table, column)).op(op)?;
     let rows = stmt
         .query_map(params![key, i64::from(MAX_LOOKUP_MATCHES)], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
@@ -921,5 +924,42 @@ impl AuditRepository for LocalStore {
     ) -> Result<Page<AuditEntry>, StoreError> {
         self.list(AUDIT, vec![("entity_id", entity_id.to_string())], page)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each lookup walks its partial index (no table scan, no sort), on a fresh database
+    /// and so on a migrated one (both end at the same schema).
+    #[test]
+    fn lookups_search_their_index() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Db::open(dir.path()).unwrap());
+        let conn =
+            rusqlite::Connection::open(dir.path().join(super::super::DATABASE_FILE)).unwrap();
+        for (table, column, index) in [
+            (VENDORS, "tax_id_key", "vendors_tax_id"),
+            (VENDORS, "name_key", "vendors_name"),
+            (PURCHASE_ORDERS, "po_number_key", "purchase_orders_number"),
+        ] {
+            let sql = format!("EXPLAIN QUERY PLAN {}", lookup_sql(table, column));
+            let plan: Vec<String> = conn
+                .prepare(&sql)
+                .unwrap()
+                .query_map(params!["K", 20], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(
+                plan,
+                vec![format!(
+                    "SEARCH {} USING INDEX {index} ({column}=?)",
+                    table.name
+                )],
+                "{column}"
+            );
+        }
     }
 }
