@@ -2,14 +2,18 @@
 //! for tests and the CLI; production uses template.yaml): tables (PAY_PER_REQUEST, the GSIs
 //! with ALL projection, SSE, PITR), buckets (versioning, SSE AES256, public access
 //! blocked), the notification topic and the event bus. Idempotent: what exists is checked
-//! (a table missing an index is reported, not silently used) and kept.
+//! and kept. An existing table missing indexes of the schema (a data directory of an
+//! earlier version on a long-lived endpoint) gets them added, one `UpdateTable` each as
+//! DynamoDB requires; when those are lookup indexes, the items stored before them get
+//! their lookup keys ([`AwsBackend::backfill_lookup_keys`]).
 
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, IndexStatus, KeySchemaElement, KeyType,
     PointInTimeRecoverySpecification, Projection, ProjectionType, ScalarAttributeType,
-    SseSpecification, TableStatus,
+    SseSpecification, TableDescription, TableStatus,
 };
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
@@ -17,9 +21,10 @@ use aws_sdk_s3::types::{
     ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
 };
 
-use crate::aws::{AwsClients, ResourceNames};
+use crate::aws::{AwsBackend, AwsClients, ResourceNames};
+use crate::cursor::CursorCodec;
 use crate::error::StoreError;
-use crate::schema::{self, NamedResource, TableSpec};
+use crate::schema::{self, IndexSpec, NamedResource, TableSpec};
 
 /// How long to wait for a new table to become ACTIVE (moto: at once; AWS: seconds).
 const TABLE_ACTIVE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -30,7 +35,19 @@ pub struct Provisioned {
     pub names: ResourceNames,
     pub created: Vec<String>,
     pub existing: Vec<String>,
+    /// `table/index` added to an existing table.
+    pub indexes_added: Vec<String>,
+    /// Items given their lookup keys after a lookup index was added.
+    pub lookup_keys_backfilled: u64,
 }
+
+/// Indexes whose key attributes only the lookup keys are: items written before them need a
+/// backfill (every other index's attributes were always written).
+const LOOKUP_INDEXES: [&str; 3] = [
+    schema::VENDOR_TAX_ID_INDEX,
+    schema::VENDOR_NAME_INDEX,
+    schema::PO_NUMBER_INDEX,
+];
 
 fn failed(
     resource: &str,
@@ -54,11 +71,22 @@ pub async fn provision(
         names: names.clone(),
         created: Vec::new(),
         existing: Vec::new(),
+        indexes_added: Vec::new(),
+        lookup_keys_backfilled: 0,
     };
     for spec in schema::TABLES {
         let name = names.table(&spec).to_string();
-        let created = ensure_table(clients, &spec, &name).await?;
+        let created = ensure_table(clients, &spec, &name, &mut report.indexes_added).await?;
         push(&mut report, created, format!("table {name}"));
+    }
+    if report.indexes_added.iter().any(|added| {
+        LOOKUP_INDEXES
+            .iter()
+            .any(|i| added.ends_with(&format!("/{i}")))
+    }) {
+        let backend =
+            AwsBackend::with_clients(clients.clone(), names.clone(), CursorCodec::new(""));
+        report.lookup_keys_backfilled = backend.backfill_lookup_keys().await?.updated;
     }
     for (bucket, resource) in names.buckets() {
         let created = ensure_bucket(clients, bucket, resource).await?;
@@ -112,16 +140,41 @@ fn key(attr: &str, key_type: KeyType) -> Result<KeySchemaElement, StoreError> {
         .map_err(|e| StoreError::Invalid(format!("key schema: {e}")))
 }
 
-/// The `CreateTable` of a table spec: the key and every index attribute as String.
+fn attribute(attr: &str) -> Result<AttributeDefinition, StoreError> {
+    AttributeDefinition::builder()
+        .attribute_name(attr)
+        .attribute_type(ScalarAttributeType::S)
+        .build()
+        .map_err(|e| StoreError::Invalid(format!("attribute definition: {e}")))
+}
+
+fn projection_all() -> Projection {
+    Projection::builder()
+        .projection_type(ProjectionType::All)
+        .build()
+}
+
+/// The `CreateTable` of a table spec: the key and every index attribute as String. An
+/// existing table gets the indexes it lacks (their names pushed to `added`).
 async fn ensure_table(
     clients: &AwsClients,
     spec: &TableSpec,
     name: &str,
+    added: &mut Vec<String>,
 ) -> Result<bool, StoreError> {
     let ddb = &clients.dynamodb;
     match ddb.describe_table().table_name(name).send().await {
         Ok(out) => {
-            check_indexes(spec, name, out.table.as_ref())?;
+            let missing = missing_indexes(spec, out.table.as_ref());
+            if missing.is_empty() {
+                return Ok(false);
+            }
+            for index in missing {
+                add_index(clients, spec, name, index).await?;
+                added.push(format!("{name}/{}", index.name));
+            }
+            let table = wait_active(clients, spec, name).await?;
+            check_indexes(spec, name, table.as_ref())?;
             return Ok(false);
         }
         Err(e) if crate::aws::is_error_code(&e, "ResourceNotFoundException") => {}
@@ -141,23 +194,13 @@ async fn ensure_table(
         .key_schema(key(spec.key, KeyType::Hash)?)
         .sse_specification(SseSpecification::builder().enabled(true).build());
     for attr in attrs {
-        create = create.attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(attr)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .map_err(|e| StoreError::Invalid(format!("attribute definition: {e}")))?,
-        );
+        create = create.attribute_definitions(attribute(attr)?);
     }
     for index in spec.indexes {
         let mut gsi = GlobalSecondaryIndex::builder()
             .index_name(index.name)
             .key_schema(key(index.partition_key, KeyType::Hash)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            );
+            .projection(projection_all());
         if let Some(sort) = index.sort_key {
             gsi = gsi.key_schema(key(sort, KeyType::Range)?);
         }
@@ -172,7 +215,8 @@ async fn ensure_table(
         Err(e) if crate::aws::is_error_code(&e, "ResourceInUseException") => {}
         Err(e) => return Err(failed(name, spec.env_var, "CreateTable", e)),
     }
-    wait_active(clients, spec, name).await?;
+    let table = wait_active(clients, spec, name).await?;
+    check_indexes(spec, name, table.as_ref())?;
     ddb.update_continuous_backups()
         .table_name(name)
         .point_in_time_recovery_specification(
@@ -187,7 +231,63 @@ async fn ensure_table(
     Ok(true)
 }
 
-async fn wait_active(clients: &AwsClients, spec: &TableSpec, name: &str) -> Result<(), StoreError> {
+/// Adds one index to an existing table (DynamoDB creates one per `UpdateTable`) and waits
+/// until the table and its indexes are ACTIVE again (the next one may only start then).
+async fn add_index(
+    clients: &AwsClients,
+    spec: &TableSpec,
+    name: &str,
+    index: &IndexSpec,
+) -> Result<(), StoreError> {
+    let mut create = CreateGlobalSecondaryIndexAction::builder()
+        .index_name(index.name)
+        .key_schema(key(index.partition_key, KeyType::Hash)?)
+        .projection(projection_all());
+    let mut update = clients
+        .dynamodb
+        .update_table()
+        .table_name(name)
+        .attribute_definitions(attribute(index.partition_key)?);
+    if let Some(sort) = index.sort_key {
+        create = create.key_schema(key(sort, KeyType::Range)?);
+        update = update.attribute_definitions(attribute(sort)?);
+    }
+    let create = create
+        .build()
+        .map_err(|e| StoreError::Invalid(format!("index {}: {e}", index.name)))?;
+    update
+        .global_secondary_index_updates(
+            GlobalSecondaryIndexUpdate::builder().create(create).build(),
+        )
+        .send()
+        .await
+        .map_err(|e| {
+            failed(
+                name,
+                spec.env_var,
+                &format!("UpdateTable (add {})", index.name),
+                e,
+            )
+        })?;
+    wait_active(clients, spec, name).await.map(|_| ())
+}
+
+/// The table is ACTIVE, and so is every index it has.
+fn all_active(table: Option<&TableDescription>) -> bool {
+    table.is_some_and(|t| {
+        t.table_status() == Some(&TableStatus::Active)
+            && t.global_secondary_indexes()
+                .iter()
+                .all(|i| i.index_status().is_none_or(|s| *s == IndexStatus::Active))
+    })
+}
+
+/// Waits until the table and its indexes are ACTIVE; returns its description.
+async fn wait_active(
+    clients: &AwsClients,
+    spec: &TableSpec,
+    name: &str,
+) -> Result<Option<TableDescription>, StoreError> {
     let deadline = tokio::time::Instant::now() + TABLE_ACTIVE_TIMEOUT;
     loop {
         let out = clients
@@ -198,8 +298,8 @@ async fn wait_active(clients: &AwsClients, spec: &TableSpec, name: &str) -> Resu
             .await
             .map_err(|e| failed(name, spec.env_var, "DescribeTable", e))?;
         let table = out.table;
-        if table.as_ref().and_then(|t| t.table_status.as_ref()) == Some(&TableStatus::Active) {
-            return check_indexes(spec, name, table.as_ref());
+        if all_active(table.as_ref()) {
+            return Ok(table);
         }
         if tokio::time::Instant::now() > deadline {
             return Err(StoreError::Misconfigured {
@@ -212,23 +312,32 @@ async fn wait_active(clients: &AwsClients, spec: &TableSpec, name: &str) -> Resu
     }
 }
 
-/// An existing table must have every index of the schema (the code queries them).
-fn check_indexes(
-    spec: &TableSpec,
-    name: &str,
-    table: Option<&aws_sdk_dynamodb::types::TableDescription>,
-) -> Result<(), StoreError> {
+/// The schema's indexes a table lacks.
+fn missing_indexes<'a>(
+    spec: &'a TableSpec,
+    table: Option<&TableDescription>,
+) -> Vec<&'a IndexSpec> {
     let present: Vec<&str> = table
         .map(|t| t.global_secondary_indexes())
         .unwrap_or_default()
         .iter()
         .filter_map(|i| i.index_name())
         .collect();
-    let missing: Vec<&str> = spec
-        .indexes
+    spec.indexes
+        .iter()
+        .filter(|i| !present.contains(&i.name))
+        .collect()
+}
+
+/// A table must have every index of the schema (the code queries them).
+fn check_indexes(
+    spec: &TableSpec,
+    name: &str,
+    table: Option<&TableDescription>,
+) -> Result<(), StoreError> {
+    let missing: Vec<&str> = missing_indexes(spec, table)
         .iter()
         .map(|i| i.name)
-        .filter(|n| !present.contains(n))
         .collect();
     if missing.is_empty() {
         Ok(())

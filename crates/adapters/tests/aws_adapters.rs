@@ -1053,12 +1053,18 @@ async fn provisioning_is_idempotent() {
     );
     // 5 tables, 3 buckets, topic, bus.
     assert_eq!(again.existing.len(), 10, "{:?}", again.existing);
+    assert!(again.indexes_added.is_empty(), "{:?}", again.indexes_added);
 }
 
+/// A table of an earlier version (here: no indexes at all, and a vendor stored without
+/// lookup keys) gets the schema's indexes added and its items backfilled, so the lookups
+/// work on it.
 #[tokio::test]
-async fn a_table_without_the_schemas_indexes_is_reported() {
+async fn a_table_without_the_schemas_indexes_gets_them_and_its_lookup_keys() {
     let b = aws_support::backend().await;
-    let names = b.names().with_prefix("bare-");
+    let names = b
+        .names()
+        .with_prefix(&format!("bare{}-", &unique("x")[2..8]));
     b.clients()
         .dynamodb
         .create_table()
@@ -1081,9 +1087,48 @@ async fn a_table_without_the_schemas_indexes_is_reported() {
         .send()
         .await
         .unwrap();
-    let e = provision(b.clients(), &names).await.unwrap_err();
-    misconfigured(&e, &names.vendors_table, "VENDORS_TABLE");
-    assert!(e.to_string().contains("kind-index"), "{e}");
+    let old = AwsBackend::with_clients(
+        b.clients().clone(),
+        names.clone(),
+        CursorCodec::new(b"bare".to_vec()),
+    );
+    let mut v = fixtures::vendor(p2p_core::vendor::VendorStatus::Active, at(0));
+    v.tax_id = Some("OLD-1".into());
+    old.commit(ChangeSet::new().write(Write::PutVendor(v.clone(), Expect::Absent)))
+        .await
+        .unwrap();
+    b.clients()
+        .dynamodb
+        .update_item()
+        .table_name(&names.vendors_table)
+        .key("id", AttributeValue::S(v.id.clone()))
+        .update_expression("REMOVE tax_id_key, name_key")
+        .send()
+        .await
+        .unwrap();
+
+    let report = provision(b.clients(), &names).await.unwrap();
+    let vendors = &names.vendors_table;
+    assert_eq!(
+        report.indexes_added,
+        ["kind-index", "status-index", "tax-id-index", "name-index"]
+            .map(|i| format!("{vendors}/{i}"))
+    );
+    assert_eq!(report.lookup_keys_backfilled, 1, "{report:?}");
+    assert_eq!(
+        old.find_vendors_by_tax_id("old1").await.unwrap(),
+        vec![v.clone()]
+    );
+    assert_eq!(
+        old.list_vendors(&Default::default(), &PageRequest::first(5))
+            .await
+            .unwrap()
+            .items,
+        vec![v.clone()]
+    );
+    let again = provision(b.clients(), &names).await.unwrap();
+    assert!(again.indexes_added.is_empty(), "{again:?}");
+    assert_eq!(again.lookup_keys_backfilled, 0);
 }
 
 #[tokio::test]
