@@ -222,6 +222,29 @@ async fn matched_invoice_is_auto_approved_with_both_payment_files() {
     assert_eq!(stored.history.last().unwrap()["type"], "ExecutionSucceeded");
 }
 
+/// textract-processor starts the workflow with `"source": "textract"`; the API leaves it out.
+#[tokio::test]
+async fn the_stored_invoice_records_the_channel_it_came_through() {
+    use p2p_core::invoice::InvoiceSource;
+    let env = Env::new().await;
+    let mut from_document = matching_po1("T-SRC-1");
+    from_document["source"] = json!("textract");
+    from_document["submitted_by"] = json!("system:textract-processor");
+    let e = env.run("t-source-textract", from_document).await;
+    assert_eq!(e.status, ExecutionStatus::Succeeded, "{:?}", e.error);
+    assert_eq!(env.invoice(&e).await.source, InvoiceSource::Textract);
+
+    let e = env.run("t-source-api", matching_po1("T-SRC-2")).await;
+    assert_eq!(e.status, ExecutionStatus::Succeeded, "{:?}", e.error);
+    assert_eq!(env.invoice(&e).await.source, InvoiceSource::Api);
+
+    let mut unknown = matching_po1("T-SRC-3");
+    unknown["source"] = json!("fax");
+    let e = env.run("t-source-unknown", unknown).await;
+    assert_eq!(e.status, ExecutionStatus::Failed);
+    assert_eq!(e.error.as_ref().unwrap()["error"], "InvoiceInvalid");
+}
+
 #[tokio::test]
 async fn price_discrepancy_is_rejected_with_its_report() {
     let env = Env::new().await;

@@ -809,6 +809,9 @@ async fn decide_and_store(
         .map_err(|e| FunctionError::Internal(format!("submission JSON: {e}")))?;
     if let Some(obj) = input.as_object_mut() {
         obj.insert("submitted_by".into(), json!(ACTOR));
+        // The workflow passes it to process-invoice, which records the invoice as read
+        // from a document (not keyed in through the API).
+        obj.insert("source".into(), json!("textract"));
     }
     let started = services
         .workflows

@@ -236,7 +236,11 @@ async fn sample_invoice_is_stored_and_starts_one_workflow() {
     assert_eq!(input["invoice_number"], "123PQR456");
     assert_eq!(input["total_amount"], "6231.09");
     assert_eq!(input["submitted_by"], "system:textract-processor");
-    assert!(p2p_core::validation::SubmissionDocument::from_json(&input).is_ok());
+    assert_eq!(input["source"], "textract");
+    // What validate-invoice checks once it has taken the `source` envelope key off.
+    let mut document = input.clone();
+    document.as_object_mut().unwrap().remove("source");
+    assert!(p2p_core::validation::SubmissionDocument::from_json(&document).is_ok());
 
     // Raw Textract JSON and the draft in the processed bucket.
     let extracted = h.extracted(doc["document_id"].as_str().unwrap()).await;
