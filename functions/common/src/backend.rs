@@ -59,10 +59,17 @@ pub fn local_services(data_dir: PathBuf) -> Result<Services, FunctionError> {
 /// DynamoDB, S3, SNS, EventBridge and Step Functions over one SDK configuration; resource
 /// names from the environment (see `p2p_adapters::schema`).
 pub async fn aws_services() -> Result<Services, FunctionError> {
-    let backend = AwsBackend::from_env().await;
+    Ok(aws_services_from(
+        &p2p_adapters::aws::load_sdk_config().await,
+    ))
+}
+
+/// [`aws_services`] over an SDK configuration the caller already loaded.
+pub fn aws_services_from(config: &p2p_adapters::aws::SdkConfig) -> Services {
+    let backend = AwsBackend::from_config_and_env(config);
     let names = backend.names().clone();
     let (clock, ids) = Services::system_clock_and_ids();
-    Ok(Services {
+    Services {
         objects: Arc::new(backend.object_store()),
         notifier: Arc::new(backend.notifier()),
         events: Arc::new(backend.event_publisher()),
@@ -75,5 +82,5 @@ pub async fn aws_services() -> Result<Services, FunctionError> {
         },
         clock,
         ids,
-    })
+    }
 }

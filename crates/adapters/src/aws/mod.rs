@@ -33,7 +33,7 @@ use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use aws_types::SdkConfig;
+pub use aws_types::SdkConfig;
 
 pub use backfill::BackfillReport;
 pub use counter::{CallCounts, CallKey, RequestCounter};
@@ -260,12 +260,17 @@ impl AwsBackend {
     /// Standard AWS configuration, names from the environment, cursor key from
     /// `P2P_CURSOR_KEY`.
     pub async fn from_env() -> Self {
-        let config = load_sdk_config().await;
+        AwsBackend::from_config_and_env(&load_sdk_config().await)
+    }
+
+    /// Like [`AwsBackend::from_env`] over an already loaded configuration (a process that
+    /// also builds other clients, e.g. Textract, loads it once).
+    pub fn from_config_and_env(config: &SdkConfig) -> Self {
         let region = config
             .region()
             .map(|r| r.as_ref().to_string())
             .unwrap_or_else(|| "us-east-1".to_string());
-        AwsBackend::new(&config, ResourceNames::from_env(&region))
+        AwsBackend::new(config, ResourceNames::from_env(&region))
     }
 
     pub fn new(config: &SdkConfig, names: ResourceNames) -> Self {
