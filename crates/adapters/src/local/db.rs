@@ -10,7 +10,8 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
@@ -24,6 +25,14 @@ pub const DATABASE_FILE: &str = "p2p.sqlite3";
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Idle reader connections kept open.
 const READERS_KEPT: usize = 4;
+/// The checkpointer copies the WAL back into the database (and syncs both, as SQLite's
+/// own checkpoint does under synchronous=NORMAL) at most this often while commits arrive,
+/// so a commit is on disk within about this long plus one checkpoint.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
+/// WAL pages at which a committing writer checkpoints itself (SQLite's autocheckpoint):
+/// only reached when the checkpointer falls behind or is gone. The default 1000 would put
+/// the checkpoint's syncs on the commit path every few hundred commits.
+const WRITER_AUTOCHECKPOINT_PAGES: i64 = 10_000;
 /// Bumped when the schema below changes; `migrate` brings older files forward.
 /// 2: the vendor and purchase-order lookup keys (columns, indexes, backfilled).
 const SCHEMA_VERSION: i64 = 2;
@@ -259,11 +268,97 @@ impl<T> SqlResultExt<T> for Result<T, rusqlite::Error> {
 }
 
 pub(crate) struct Db {
+    // First: fields drop in order, and the checkpointer's connection must close before
+    // the others (the last one to close checkpoints and removes the WAL, as before).
+    checkpointer: Option<Checkpointer>,
     data_dir: PathBuf,
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     queue: Mutex<VecDeque<Job>>,
+}
+
+/// A thread with its own connection that runs `PRAGMA wal_checkpoint(PASSIVE)` after
+/// commits, so the checkpoint's two fsyncs happen beside the writers instead of inside
+/// the commit that crossed the autocheckpoint size (a passive checkpoint blocks neither
+/// readers nor writers). Stopped and joined when the `Db` drops.
+struct Checkpointer {
+    signal: Arc<(Mutex<CheckpointState>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct CheckpointState {
+    /// Commits happened since the last checkpoint started.
+    dirty: bool,
+    stop: bool,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer, String> {
+        let conn = Connection::open(path).map_err(|e| e.to_string())?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .and_then(|()| conn.pragma_update(None, "synchronous", "NORMAL"))
+            .map_err(|e| e.to_string())?;
+        let signal = Arc::new((Mutex::new(CheckpointState::default()), Condvar::new()));
+        let shared = Arc::clone(&signal);
+        let thread = std::thread::Builder::new()
+            .name("p2p-sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(&conn, &shared))
+            .map_err(|e| e.to_string())?;
+        Ok(Checkpointer {
+            signal,
+            thread: Some(thread),
+        })
+    }
+
+    fn committed(&self) {
+        let (state, wake) = &*self.signal;
+        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+        if !s.dirty {
+            s.dirty = true;
+            wake.notify_one();
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        let (state, wake) = &*self.signal;
+        state.lock().unwrap_or_else(|p| p.into_inner()).stop = true;
+        wake.notify_one();
+        if let Some(t) = self.thread.take() {
+            // Joined: the connection closes before the writer's, as before the thread.
+            let _ = t.join();
+        }
+    }
+}
+
+fn checkpoint_loop(conn: &Connection, signal: &(Mutex<CheckpointState>, Condvar)) {
+    let (state, wake) = signal;
+    loop {
+        {
+            let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+            while !s.dirty && !s.stop {
+                s = wake.wait(s).unwrap_or_else(|p| p.into_inner());
+            }
+            if s.stop {
+                return;
+            }
+            s.dirty = false;
+        }
+        // A failed checkpoint (e.g. busy) is retried after the next commit; the writer's
+        // own autocheckpoint bounds the WAL meanwhile.
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::debug!(error = %e, "background WAL checkpoint failed");
+        }
+        // Pace: commits arriving meanwhile are folded into the next checkpoint.
+        let s = state.lock().unwrap_or_else(|p| p.into_inner());
+        if s.stop {
+            return;
+        }
+        let _ = wake.wait_timeout_while(s, CHECKPOINT_INTERVAL, |s| !s.stop);
+    }
 }
 
 impl std::fmt::Debug for Db {
@@ -278,6 +373,11 @@ fn configure(conn: &Connection, writer: bool) -> Result<(), rusqlite::Error> {
     // NORMAL in WAL mode: a commit survives a process crash; only a power loss may lose
     // the last transactions (never corrupts). The price of thousands of commits a second.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Statement journals and savepoint sub-journals (every group-commit unit is a
+    // savepoint) in memory instead of a file created and deleted under /var/tmp for each:
+    // they only serve rollbacks inside an open transaction, never crash recovery (the WAL
+    // does), so durability is unchanged.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     if !writer {
         conn.pragma_update(None, "query_only", "ON")?;
@@ -313,14 +413,25 @@ impl Db {
             });
         }
         configure(&writer, true).op(open)?;
-        let db = Db {
+        let mut db = Db {
             data_dir: data_dir.to_path_buf(),
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             queue: Mutex::new(VecDeque::new()),
+            checkpointer: None,
         };
         db.migrate()?;
+        // Without the thread, SQLite's default autocheckpoint stays on the writer.
+        match Checkpointer::start(&db.path) {
+            Ok(c) => {
+                db.lock_writer()
+                    .pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT_PAGES)
+                    .op(open)?;
+                db.checkpointer = Some(c);
+            }
+            Err(e) => tracing::warn!(error = %e, "no background WAL checkpointer"),
+        }
         Ok(Arc::new(db))
     }
 
@@ -507,6 +618,11 @@ impl Db {
                     }
                     None => tx.commit().op(op),
                 };
+                if committed.is_ok() {
+                    if let Some(c) = &self.checkpointer {
+                        c.committed();
+                    }
+                }
                 for deliver in deliveries {
                     deliver(committed.clone());
                 }
@@ -564,4 +680,44 @@ where
         .and_then(|mut s| s.execute([]))
         .op(operation)?;
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Commits well below the writer's own autocheckpoint size still reach the database
+    /// file soon: the background checkpointer copied them out of the WAL.
+    #[tokio::test]
+    async fn the_checkpointer_copies_commits_into_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).unwrap();
+        let file = dir.path().join(DATABASE_FILE);
+        let before = std::fs::metadata(&file).unwrap().len();
+        let doc = "x".repeat(4000);
+        for i in 0..50 {
+            let doc = doc.clone();
+            db.transaction("test", move |tx| {
+                tx.execute(
+                    "INSERT INTO audit_log (id, entity_id, timestamp_sk, doc) VALUES (?1, 'e', 't', ?2)",
+                    rusqlite::params![format!("a{i}"), doc],
+                )
+                .op("test")?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(&file).unwrap().len() < before + 50 * 4000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "nothing checkpointed into {}",
+                file.display()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Dropping the last handle stops the thread (joined, no hang).
+        drop(db);
+    }
 }
