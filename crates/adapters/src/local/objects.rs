@@ -4,16 +4,17 @@
 //!
 //! Why rows rather than sidecar files: listing by prefix in key order with cursors is an
 //! index range scan, a sidecar name can never collide with a real key, and replacing the
-//! tags is one atomic update. A body is written to a temporary file and renamed into place
-//! inside the metadata row's write transaction, so readers see either the old object or the
+//! tags is one atomic update. A body is written to a temporary file (and its key's folders
+//! made) outside the lock, then renamed into place inside the metadata row's write
+//! transaction, so readers see either the old object or the
 //! new one, and concurrent writers (other processes too) are ordered by the database lock.
 //! A row is the object's existence: a file without a row (a crash between rename and
 //! commit) is invisible and overwritten by the next put.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -33,12 +34,95 @@ pub const OBJECTS_DIR: &str = "objects";
 /// final rename is atomic. Never a bucket: bucket names cannot start with a dot.
 const TMP_DIR: &str = ".tmp";
 const MAX_KEY_BYTES: usize = 1024;
+/// Known folders remembered (forgotten all at once beyond this: a cache, not a record).
+const KNOWN_DIRS_KEPT: usize = 4096;
 
 #[derive(Debug, Clone)]
 pub struct LocalObjectStore {
     db: Arc<Db>,
     root: PathBuf,
     cursors: CursorCodec,
+    /// Folders this store created or found, so a put into a known folder (the second
+    /// file of a payment, every upload under `uploads/`) makes no `mkdir` calls. Only a
+    /// hint: a folder that vanished is made again when the rename says so.
+    dirs: Arc<Mutex<HashSet<PathBuf>>>,
+}
+
+fn dir_error(bucket: &str, key: &str, parent: &Path, e: std::io::Error) -> StoreError {
+    match e.kind() {
+        // A path component is an existing object's file (`a` vs `a/b`).
+        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory => {
+            StoreError::Invalid(format!(
+                "object key `{key}` nests under an existing object's key in bucket {bucket}"
+            ))
+        }
+        _ => io_error("put object", parent, e),
+    }
+}
+
+/// Creates `parent` (and its parents) unless it is known to exist.
+fn make_dirs(
+    dirs: &Mutex<HashSet<PathBuf>>,
+    parent: &Path,
+    bucket: &str,
+    key: &str,
+) -> Result<(), StoreError> {
+    if dirs
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(parent)
+    {
+        return Ok(());
+    }
+    std::fs::create_dir_all(parent).map_err(|e| dir_error(bucket, key, parent, e))?;
+    let mut known = dirs.lock().unwrap_or_else(|p| p.into_inner());
+    if known.len() >= KNOWN_DIRS_KEPT {
+        known.clear();
+    }
+    known.insert(parent.to_path_buf());
+    Ok(())
+}
+
+/// Renames the written body onto `path` (under the write lock). Repairs what the folders
+/// made outside the lock may have met: a folder removed since (made again), or an empty
+/// folder left at `path` by a put that failed after making it (removed; a folder with
+/// objects in it means the key is a prefix of other keys).
+fn place(
+    dirs: &Mutex<HashSet<PathBuf>>,
+    tmp: tempfile::NamedTempFile,
+    path: &Path,
+    bucket: &str,
+    key: &str,
+) -> Result<(), StoreError> {
+    let op = "put object";
+    let tmp = match tmp.persist(path) {
+        Ok(_) => return Ok(()),
+        Err(e) => e,
+    };
+    match tmp.error.kind() {
+        std::io::ErrorKind::NotFound => {
+            if let Some(parent) = path.parent() {
+                dirs.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(parent);
+                make_dirs(dirs, parent, bucket, key)?;
+            }
+        }
+        std::io::ErrorKind::IsADirectory
+        | std::io::ErrorKind::DirectoryNotEmpty
+        | std::io::ErrorKind::AlreadyExists => {
+            if std::fs::remove_dir(path).is_err() && path.is_dir() {
+                return Err(StoreError::Invalid(format!(
+                    "object key `{key}` is a prefix of other keys in bucket {bucket}"
+                )));
+            }
+        }
+        _ => return Err(io_error(op, path, tmp.error)),
+    }
+    tmp.file
+        .persist(path)
+        .map(|_| ())
+        .map_err(|e| io_error(op, path, e.error))
 }
 
 /// S3's bucket naming rules, which also keep a bucket one plain folder name.
@@ -213,7 +297,12 @@ impl LocalObjectStore {
             env_var: "P2P_DATA_DIR",
             message: e.to_string(),
         })?;
-        Ok(LocalObjectStore { db, root, cursors })
+        Ok(LocalObjectStore {
+            db,
+            root,
+            cursors,
+            dirs: Arc::default(),
+        })
     }
 
     /// Replaces the cursor signing key.
@@ -250,6 +339,7 @@ impl ObjectStore for LocalObjectStore {
         };
         let tmp_dir = self.root.join(TMP_DIR);
         let (bucket, key) = (bucket.to_string(), key.to_string());
+        let (bucket_c, key_c) = (bucket.clone(), key.clone());
         let version_id = uuid::Uuid::new_v4().simple().to_string();
         let etag = etag_of(&body);
         let size = i64::try_from(body.len())
@@ -259,10 +349,15 @@ impl ObjectStore for LocalObjectStore {
             etag: Some(etag.clone()),
         };
 
-        // The body is written before taking the database lock; only the rename happens
-        // under it.
+        // The body and the key's folders are written before taking the database lock; only
+        // the rename happens under it.
+        let parent = path.parent().map(Path::to_path_buf);
+        let dirs = Arc::clone(&self.dirs);
         let tmp =
             tokio::task::spawn_blocking(move || -> Result<tempfile::NamedTempFile, StoreError> {
+                if let Some(parent) = &parent {
+                    make_dirs(&dirs, parent, &bucket_c, &key_c)?;
+                }
                 let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir)
                     .map_err(|e| io_error(op, &tmp_dir, e))?;
                 tmp.write_all(&body)
@@ -276,24 +371,9 @@ impl ObjectStore for LocalObjectStore {
                 message: format!("blocking task failed: {e}"),
             })??;
 
+        let dirs = Arc::clone(&self.dirs);
         self.db
             .transaction(op, move |tx| {
-                if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| match e.kind() {
-                        // A path component is an existing object's file (`a` vs `a/b`).
-                        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory => {
-                            StoreError::Invalid(format!(
-                                "object key `{key}` nests under an existing object's key in bucket {bucket}"
-                            ))
-                        }
-                        _ => io_error(op, parent, e),
-                    })?;
-                }
-                if path.is_dir() {
-                    return Err(StoreError::Invalid(format!(
-                        "object key `{key}` is a prefix of other keys in bucket {bucket}"
-                    )));
-                }
                 tx.prepare_cached(
                     "INSERT INTO objects (bucket, key, size, content_type, metadata, tags, version_id, etag, last_modified)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -316,8 +396,7 @@ impl ObjectStore for LocalObjectStore {
                 ])
                 .op(op)?;
                 // Last: if the rename fails the row update rolls back with the transaction.
-                tmp.persist(&path).map_err(|e| io_error(op, &path, e.error))?;
-                Ok(())
+                place(&dirs, tmp, &path, &bucket, &key)
             })
             .await?;
         Ok(receipt)
@@ -516,5 +595,51 @@ mod tests {
             assert!(check_bucket(bad).is_err(), "{bad:?}");
         }
         assert!(check_bucket("p2p-payment-files").is_ok());
+    }
+
+    fn meta() -> ObjectMeta {
+        ObjectMeta {
+            content_type: "text/plain".into(),
+            ..ObjectMeta::default()
+        }
+    }
+
+    /// Folders are made outside the write lock, so a failed put can leave an empty one
+    /// behind, and a cached folder can vanish: neither may refuse a later valid put.
+    #[tokio::test]
+    async fn folders_made_outside_the_lock_never_refuse_a_valid_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalObjectStore::open(dir.path()).unwrap();
+        let b = "p2p-test-bucket";
+        // An empty folder where an object's file belongs (as a failed `a/b` put leaves).
+        std::fs::create_dir_all(store.path_of(b, "a").unwrap()).unwrap();
+        store
+            .put_object(b, "a", b"one".to_vec(), &meta())
+            .await
+            .unwrap();
+        assert_eq!(store.get_object(b, "a").await.unwrap().body, b"one");
+        // The folder of a key written before is removed behind the store's back.
+        store
+            .put_object(b, "p/x", b"x".to_vec(), &meta())
+            .await
+            .unwrap();
+        std::fs::remove_file(store.path_of(b, "p/x").unwrap()).unwrap();
+        std::fs::remove_dir(store.path_of(b, "p").unwrap()).unwrap();
+        store
+            .put_object(b, "p/y", b"y".to_vec(), &meta())
+            .await
+            .unwrap();
+        assert_eq!(store.get_object(b, "p/y").await.unwrap().body, b"y");
+        // Still refused: a key under an object, an object over other keys.
+        assert!(matches!(
+            store.put_object(b, "a/b", b"n".to_vec(), &meta()).await,
+            Err(StoreError::Invalid(m)) if m.contains("nests under")
+        ));
+        assert!(matches!(
+            store.put_object(b, "p", b"n".to_vec(), &meta()).await,
+            Err(StoreError::Invalid(m)) if m.contains("prefix of other keys")
+        ));
+        // And the refused put left no row behind.
+        assert!(store.head_object(b, "p").await.unwrap().is_none());
     }
 }
