@@ -3,9 +3,9 @@
 //! `workflow_executions` table.
 //!
 //! Lifecycle of an execution (the table's status):
-//! - [`WorkflowRunner::start`] records it `pending` through the `WorkflowStarter` port (an
-//!   existing name is a re-delivery: the stored execution is returned, nothing runs again),
-//!   claims it (`running`) and runs it until it ends (`succeeded` / `failed`, with output or
+//! - [`WorkflowRunner::start`] records it already claimed (`running`) in one transaction (an
+//!   existing name is a re-delivery: the stored execution is returned, nothing runs again;
+//!   a `pending` one queued by others is claimed) and runs it until it ends (`succeeded` / `failed`, with output or
 //!   error and the history) or pauses on a task token (`paused`, with the interpreter's
 //!   snapshot and the tokens).
 //! - Executions queued by others (e.g. `p2p ingest` through `Services::workflows`) stay
@@ -25,8 +25,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use p2p_adapters::local::{ExecutionStatus, LocalWorkflows, WorkflowExecution};
-use p2p_adapters::{StartOutcome, StoreError, WorkflowStarter};
+use p2p_adapters::local::{ExecutionStatus, LocalWorkflows, StartClaim, WorkflowExecution};
+use p2p_adapters::StoreError;
 use p2p_asl::{
     Execution, ExecutionSnapshot, Executor, ExecutorError, ExecutorOptions, Outcome, Registry,
     StateMachine,
@@ -209,33 +209,12 @@ impl WorkflowRunner {
         name: &str,
         input: Value,
     ) -> Result<Started, WorkflowError> {
-        match self.executions.start_workflow(name, &input).await? {
-            StartOutcome::Started { .. } => {}
-            StartOutcome::AlreadyExists { .. } => {
-                let existing = self.executions.get_execution(name).await?.ok_or_else(|| {
-                    StoreError::NotFound {
-                        entity: "workflow execution",
-                        id: name.to_string(),
-                    }
-                })?;
-                // Queued by someone else and not yet run: run it now.
-                if existing.status != ExecutionStatus::Pending {
-                    return Ok(Started::Existing(existing));
-                }
+        // One transaction: stored as running for us, or found (pending: claimed now).
+        match self.executions.start_claimed(name, &input).await? {
+            StartClaim::Claimed(claimed) => {
+                Ok(Started::Ran(self.run_claimed(machine, claimed).await?))
             }
-        }
-        match self.executions.claim_execution(name).await? {
-            Some(claimed) => Ok(Started::Ran(self.run_claimed(machine, claimed).await?)),
-            // Another runner claimed it between our insert and claim.
-            None => {
-                let current = self.executions.get_execution(name).await?.ok_or_else(|| {
-                    StoreError::NotFound {
-                        entity: "workflow execution",
-                        id: name.to_string(),
-                    }
-                })?;
-                Ok(Started::Existing(current))
-            }
+            StartClaim::Existing(existing) => Ok(Started::Existing(existing)),
         }
     }
 
@@ -272,18 +251,21 @@ impl WorkflowRunner {
         execution: &Execution,
         input: &Value,
     ) -> Result<WorkflowExecution, WorkflowError> {
-        self.executions
-            .start_workflow(&execution.name, input)
-            .await?;
-        let claimed = self
+        let claimed = match self
             .executions
-            .claim_execution(&execution.name)
+            .start_claimed(&execution.name, input)
             .await?
-            .ok_or_else(|| StoreError::Conflict {
-                entity: "workflow execution",
-                id: execution.name.clone(),
-                reason: p2p_adapters::ConflictReason::AlreadyExists,
-            })?;
+        {
+            StartClaim::Claimed(claimed) => claimed,
+            StartClaim::Existing(_) => {
+                return Err(StoreError::Conflict {
+                    entity: "workflow execution",
+                    id: execution.name.clone(),
+                    reason: p2p_adapters::ConflictReason::AlreadyExists,
+                }
+                .into())
+            }
+        };
         self.save(claimed, execution).await
     }
 
@@ -293,7 +275,7 @@ impl WorkflowRunner {
         execution: &Execution,
     ) -> Result<WorkflowExecution, WorkflowError> {
         apply_outcome(&mut record, execution)?;
-        Ok(self.executions.save_execution(&record).await?)
+        Ok(self.executions.save(record).await?)
     }
 
     /// `SendTaskSuccess`: resumes the execution waiting on `token` with `output`.

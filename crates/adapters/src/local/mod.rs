@@ -25,7 +25,9 @@ pub use db::{BUSY_TIMEOUT, DATABASE_FILE};
 pub use objects::{LocalObjectStore, OBJECTS_DIR};
 pub use outbox::{LocalOutbox, OutboxKind, OutboxMessage};
 pub use store::{LocalStore, MAX_COMMIT_ITEMS};
-pub use workflows::{execution_arn, ExecutionStatus, LocalWorkflows, WorkflowExecution};
+pub use workflows::{
+    execution_arn, ExecutionStatus, LocalWorkflows, StartClaim, WorkflowExecution,
+};
 
 use crate::cursor::CursorCodec;
 use crate::error::StoreError;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use p2p_core::clock::rfc3339_millis;
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
@@ -80,6 +80,15 @@ pub struct WorkflowExecution {
     pub updated_at: DateTime<Utc>,
     /// Bumped by every save; a save from a stale copy is a conflict.
     pub version: u64,
+}
+
+/// What [`LocalWorkflows::start_claimed`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartClaim {
+    /// Started (or found pending) and now `running` for the caller.
+    Claimed(WorkflowExecution),
+    /// Already claimed or finished by someone else: as stored.
+    Existing(WorkflowExecution),
 }
 
 #[derive(Debug, Clone)]
@@ -302,6 +311,72 @@ impl LocalWorkflows {
             .await
     }
 
+    /// `start_workflow` and `claim_execution` in one transaction: a new execution is
+    /// stored already `running` for this caller (the row start + claim would leave), a
+    /// `pending` one of that name is claimed, any other is returned as it is.
+    pub async fn start_claimed(
+        &self,
+        name: &str,
+        input: &serde_json::Value,
+    ) -> Result<StartClaim, StoreError> {
+        check_name(name)?;
+        let name = name.to_string();
+        let input_text = to_text(&name, "input", input)?;
+        // Stored with millisecond precision: the returned record must equal a re-read.
+        let now = Utc::now().trunc_subsecs(3);
+        let stamp = rfc3339_millis(now);
+        let started = WorkflowExecution {
+            execution_arn: execution_arn(&name),
+            name: name.clone(),
+            status: ExecutionStatus::Running,
+            input: input.clone(),
+            output: None,
+            error: None,
+            snapshot: None,
+            task_tokens: Vec::new(),
+            history: Vec::new(),
+            started_at: now,
+            updated_at: now,
+            version: 2,
+        };
+        self.db
+            .transaction("start workflow", move |tx| {
+                let op = "start workflow";
+                let inserted = tx
+                    .prepare_cached(
+                        "INSERT INTO workflow_executions
+                            (name, execution_arn, status, input, history, version, started_at, updated_at)
+                         VALUES (?1, ?2, 'running', ?3, '[]', 2, ?4, ?4) ON CONFLICT (name) DO NOTHING",
+                    )
+                    .op(op)?
+                    .execute(params![name, started.execution_arn, input_text, stamp])
+                    .op(op)?;
+                if inserted == 1 {
+                    return Ok(StartClaim::Claimed(started));
+                }
+                let claimed = tx
+                    .prepare_cached(
+                        "UPDATE workflow_executions SET status = 'running', version = version + 1, updated_at = ?2
+                         WHERE name = ?1 AND status = 'pending'",
+                    )
+                    .op(op)?
+                    .execute(params![name, stamp])
+                    .op(op)?;
+                let current = one_execution(tx, "name = ?1", &name)?.ok_or_else(|| {
+                    StoreError::NotFound {
+                        entity: "workflow execution",
+                        id: name.clone(),
+                    }
+                })?;
+                Ok(if claimed == 1 {
+                    StartClaim::Claimed(current)
+                } else {
+                    StartClaim::Existing(current)
+                })
+            })
+            .await
+    }
+
     /// Saves an execution's new state (status, output, error, snapshot, task tokens,
     /// history) if nobody saved it since `execution` was read (its `version`), and returns
     /// it as stored (version bumped, `updated_at` now).
@@ -309,14 +384,23 @@ impl LocalWorkflows {
         &self,
         execution: &WorkflowExecution,
     ) -> Result<WorkflowExecution, StoreError> {
-        let mut saved = execution.clone();
-        saved.version = execution.version + 1;
-        saved.updated_at = Utc::now();
+        self.save(execution.clone()).await
+    }
+
+    /// [`Self::save_execution`] of an owned record (no copy of its history).
+    pub async fn save(
+        &self,
+        execution: WorkflowExecution,
+    ) -> Result<WorkflowExecution, StoreError> {
+        let expected_version = execution.version;
+        let mut saved = execution;
+        saved.version = expected_version + 1;
+        // Stored with millisecond precision: the returned record must equal a re-read.
+        saved.updated_at = Utc::now().trunc_subsecs(3);
         let name = saved.name.clone();
-        let expected = i64::try_from(execution.version)
+        let expected = i64::try_from(expected_version)
             .map_err(|_| StoreError::Invalid(format!("execution {name}: version out of range")))?;
         let version = expected + 1;
-        let expected_version = execution.version;
         let output = saved
             .output
             .as_ref()
@@ -403,5 +487,67 @@ impl WorkflowStarter for LocalWorkflows {
         } else {
             StartOutcome::AlreadyExists { execution_arn }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workflows() -> (tempfile::TempDir, LocalWorkflows) {
+        let dir = tempfile::tempdir().unwrap();
+        let wf = LocalWorkflows::open(dir.path()).unwrap();
+        (dir, wf)
+    }
+
+    #[tokio::test]
+    async fn start_claimed_stores_a_running_execution_once() {
+        let (_dir, wf) = workflows();
+        let input = serde_json::json!({"invoice_number": "INV-1"});
+        let StartClaim::Claimed(claimed) = wf.start_claimed("exec-1", &input).await.unwrap() else {
+            panic!("a new name is claimed");
+        };
+        assert_eq!(claimed.status, ExecutionStatus::Running);
+        assert_eq!(claimed.execution_arn, execution_arn("exec-1"));
+        // What it returns is what is stored, so a save from it passes the version check.
+        let stored = wf.get_execution("exec-1").await.unwrap().unwrap();
+        assert_eq!(stored, claimed);
+        // A second start of the name runs nothing: the stored execution comes back.
+        match wf.start_claimed("exec-1", &input).await.unwrap() {
+            StartClaim::Existing(e) => assert_eq!(e, stored),
+            other => panic!("second start claimed again: {other:?}"),
+        }
+        let mut done = claimed.clone();
+        done.status = ExecutionStatus::Succeeded;
+        let saved = wf.save(done).await.unwrap();
+        assert_eq!(saved.version, claimed.version + 1);
+        assert_eq!(wf.get_execution("exec-1").await.unwrap().unwrap(), saved);
+        assert!(matches!(
+            wf.start_claimed("bad name", &input).await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn start_claimed_claims_a_pending_execution_exactly_once() {
+        let (_dir, wf) = workflows();
+        let input = serde_json::json!({"a": 1});
+        wf.start_workflow("queued", &input).await.unwrap();
+        let (a, b) = tokio::join!(
+            wf.start_claimed("queued", &input),
+            wf.start_claimed("queued", &input)
+        );
+        let outcomes = [a.unwrap(), b.unwrap()];
+        let claimed: Vec<_> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                StartClaim::Claimed(e) => Some(e),
+                StartClaim::Existing(_) => None,
+            })
+            .collect();
+        assert_eq!(claimed.len(), 1, "{outcomes:?}");
+        assert_eq!(claimed[0].status, ExecutionStatus::Running);
+        assert_eq!(claimed[0].input, input);
+        assert!(wf.claim_execution("queued").await.unwrap().is_none());
     }
 }
