@@ -109,33 +109,35 @@ async fn approve(
         .await?
         .ok_or_else(|| FunctionError::InvoiceNotFound(input.invoice_id.clone()))?;
     let payment_id = payment_id_for(&invoice.id);
-    let payment = match services.store.get_payment(&payment_id).await? {
+    let (payment, fresh) = match services.store.get_payment(&payment_id).await? {
         Some(existing) => {
             tracing::info!(payment_id = %existing.id, "the invoice already has its payment");
-            existing
+            (existing, false)
         }
         None => {
-            let created = create_payment(services, config, &invoice, input).await?;
+            let (created, fresh) = create_payment(services, config, &invoice, input).await?;
             metrics.count("PaymentsApproved", 1);
-            created
+            (created, fresh)
         }
     };
     let payment = if payment.xml_s3_key.is_some() && payment.json_s3_key.is_some() {
         payment
     } else {
-        attach_files(services, payment).await?
+        attach_files(services, payment, fresh).await?
     };
     publish_approved(services, &payment).await?;
     Ok(output(&payment))
 }
 
 /// Step 1: the payment, the invoice's approval and the audit entry, all or nothing.
+/// `true` beside the payment when this call created it (then no file of it can exist yet:
+/// files are written only after the payment is stored).
 async fn create_payment(
     services: &Services,
     config: &Config,
     invoice: &Invoice,
     input: &ApproveInput,
-) -> Result<Payment, FunctionError> {
+) -> Result<(Payment, bool), FunctionError> {
     let approved_by = input.approved_by.as_deref().map(str::trim).unwrap_or("");
     if approved_by.is_empty() {
         return Err(FunctionError::invalid_event("approved_by is required"));
@@ -193,25 +195,31 @@ async fn create_payment(
     match services.store.commit(changes).await {
         Ok(()) => {
             tracing::info!(payment_id = %payment.id, amount = %payment.amount, "payment created");
-            Ok(payment)
+            Ok((payment, true))
         }
         // A concurrent approval won: continue with its payment.
         Err(e @ StoreError::Conflict { .. }) => services
             .store
             .get_payment(&payment.id)
             .await?
+            .map(|p| (p, false))
             .ok_or_else(|| FunctionError::from(e)),
         Err(e) => Err(e.into()),
     }
 }
 
-/// Steps 2 and 3: upload whatever file is missing, then store the keys.
-async fn attach_files(services: &Services, payment: Payment) -> Result<Payment, FunctionError> {
+/// Steps 2 and 3: upload whatever file is missing, then store the keys. `fresh`: the
+/// payment was created by this call, so no file is there to look for.
+async fn attach_files(
+    services: &Services,
+    payment: Payment,
+    fresh: bool,
+) -> Result<Payment, FunctionError> {
     let bucket = &services.buckets.payments;
     let now = services.clock.now();
     for format in [PaymentFileFormat::Xml, PaymentFileFormat::Json] {
         let key = payment_file_key(&payment.id, format);
-        if services.objects.head_object(bucket, &key).await?.is_some() {
+        if !fresh && services.objects.head_object(bucket, &key).await?.is_some() {
             tracing::info!(%key, "file already uploaded");
             continue;
         }
