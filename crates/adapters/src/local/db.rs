@@ -10,6 +10,7 @@
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -276,6 +277,10 @@ pub(crate) struct Db {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     queue: Mutex<VecDeque<Job>>,
+    /// A drainer (see `drain`) is scheduled or running; at most one at a time, so the
+    /// change sets that arrive while it commits wait in the queue and share its next
+    /// commit instead of each caller's thread taking its own turn at the writer.
+    draining: AtomicBool,
 }
 
 /// A thread with its own connection that runs `PRAGMA wal_checkpoint(PASSIVE)` after
@@ -419,6 +424,7 @@ impl Db {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             queue: Mutex::new(VecDeque::new()),
+            draining: AtomicBool::new(false),
             checkpointer: None,
         };
         db.migrate()?;
@@ -564,22 +570,47 @@ impl Db {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push_back(job);
-        let db = Arc::clone(self);
-        tokio::task::spawn_blocking(move || db.run_queued())
-            .await
-            .map_err(|e| StoreError::Backend {
-                operation: operation.to_string(),
-                message: format!("blocking task failed: {e}"),
-            })?;
+        self.ensure_drainer();
+        // A unit that panics drops its sender: the caller gets this error, never a hang.
         outcome.await.map_err(|_| StoreError::Backend {
             operation: operation.to_string(),
             message: "the writer dropped the transaction".into(),
         })?
     }
 
-    /// Takes the writer and applies what is queued (ours, unless an earlier writer already
-    /// did it in its batch).
-    fn run_queued(&self) {
+    fn queue_is_empty(&self) -> bool {
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+    }
+
+    /// Starts a drainer on the blocking pool unless one is already scheduled or running.
+    fn ensure_drainer(self: &Arc<Self>) {
+        if !self.draining.swap(true, Ordering::AcqRel) {
+            let db = Arc::clone(self);
+            // Detached: callers wait for their own outcome, not for the drainer.
+            drop(tokio::task::spawn_blocking(move || db.drain()));
+        }
+    }
+
+    /// Applies batches until the queue is empty, then steps down. A change set queued
+    /// between the last batch and stepping down found `draining` set and started no
+    /// drainer, so the queue is looked at once more after the flag falls.
+    fn drain(self: Arc<Self>) {
+        let _on_panic = DrainerPanicGuard(&self);
+        loop {
+            while self.run_queued() {}
+            self.draining.store(false, Ordering::Release);
+            if self.queue_is_empty() || self.draining.swap(true, Ordering::AcqRel) {
+                return;
+            }
+        }
+    }
+
+    /// Takes the writer and applies up to `MAX_BATCH` queued change sets in one
+    /// transaction; false when the queue was empty.
+    fn run_queued(&self) -> bool {
         let mut conn = self.lock_writer();
         let jobs: Vec<Job> = {
             let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
@@ -587,7 +618,7 @@ impl Db {
             q.drain(..n).collect()
         };
         if jobs.is_empty() {
-            return;
+            return false;
         }
         let op = "commit batch";
         let begun = conn.transaction_with_behavior(TransactionBehavior::Immediate);
@@ -637,6 +668,23 @@ impl Db {
                         });
                     job(Err(e.clone())).0(Err(e));
                 }
+            }
+        }
+        true
+    }
+}
+
+/// Keeps the queue moving when a unit panics in the drainer (its batch's callers get
+/// errors through their dropped senders): the flag falls and, if change sets are still
+/// queued, a new drainer takes them.
+struct DrainerPanicGuard<'a>(&'a Arc<Db>);
+
+impl Drop for DrainerPanicGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.draining.store(false, Ordering::Release);
+            if !self.0.queue_is_empty() && tokio::runtime::Handle::try_current().is_ok() {
+                self.0.ensure_drainer();
             }
         }
     }
@@ -719,5 +767,66 @@ mod tests {
         }
         // Dropping the last handle stops the thread (joined, no hang).
         drop(db);
+    }
+
+    fn insert_audit(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<(), StoreError> {
+        tx.execute(
+            "INSERT INTO audit_log (id, entity_id, timestamp_sk, doc) VALUES (?1, 'e', 't', '{}')",
+            [id],
+        )
+        .op("test")?;
+        Ok(())
+    }
+
+    /// Many concurrent units all commit, each exactly once, through the one drainer; a
+    /// unit that panics fails its own caller (no hang) and the queue keeps moving.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_units_commit_once_and_a_panicking_unit_wedges_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).unwrap();
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..200 {
+            let db = Arc::clone(&db);
+            set.spawn(async move {
+                db.transaction("test", move |tx| {
+                    if i == 77 {
+                        panic!("unit {i} panics");
+                    }
+                    insert_audit(tx, &format!("a{i}"))
+                })
+                .await
+            });
+        }
+        let (mut ok, mut failed) = (0, 0);
+        // Bounded: a wedged queue must fail the test, not hang it.
+        while let Some(joined) = tokio::time::timeout(Duration::from_secs(30), set.join_next())
+            .await
+            .expect("a unit never finished: the queue is wedged")
+        {
+            match joined.unwrap() {
+                Ok(()) => ok += 1,
+                Err(StoreError::Backend { .. }) => failed += 1,
+                Err(other) => panic!("unexpected {other:?}"),
+            }
+        }
+        // The panicking unit's batch is rolled back with it: its other units fail too.
+        assert!(failed >= 1, "the panicking unit must fail");
+        assert_eq!(ok + failed, 200);
+        let stored: i64 = db
+            .read("test", |c| {
+                c.query_row("SELECT COUNT(*) FROM audit_log", [], |r| r.get(0))
+                    .op("test")
+            })
+            .await
+            .unwrap();
+        assert_eq!(stored, ok);
+        // And the store still takes writes.
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            db.transaction("test", |tx| insert_audit(tx, "after")),
+        )
+        .await
+        .expect("the store takes no writes after a panic")
+        .unwrap();
     }
 }

@@ -194,6 +194,24 @@ fn query_executions(
     Ok(out)
 }
 
+/// Moves the execution `name` from `pending` to `running`; false when it is not pending.
+fn claim_pending(
+    tx: &Transaction<'_>,
+    op: &str,
+    name: &str,
+    now: &str,
+) -> Result<bool, StoreError> {
+    let changed = tx
+        .prepare_cached(
+            "UPDATE workflow_executions SET status = 'running', version = version + 1, updated_at = ?2
+             WHERE name = ?1 AND status = 'pending'",
+        )
+        .op(op)?
+        .execute(params![name, now])
+        .op(op)?;
+    Ok(changed == 1)
+}
+
 fn one_execution(
     conn: &rusqlite::Connection,
     cond: &str,
@@ -294,16 +312,7 @@ impl LocalWorkflows {
         let now = rfc3339_millis(Utc::now());
         self.db
             .transaction("claim workflow execution", move |tx| {
-                let op = "claim workflow execution";
-                let changed = tx
-                    .prepare_cached(
-                        "UPDATE workflow_executions SET status = 'running', version = version + 1, updated_at = ?2
-                         WHERE name = ?1 AND status = 'pending'",
-                    )
-                    .op(op)?
-                    .execute(params![name, now])
-                    .op(op)?;
-                if changed == 0 {
+                if !claim_pending(tx, "claim workflow execution", &name, &now)? {
                     return Ok(None);
                 }
                 one_execution(tx, "name = ?1", &name)
@@ -354,21 +363,14 @@ impl LocalWorkflows {
                 if inserted == 1 {
                     return Ok(StartClaim::Claimed(started));
                 }
-                let claimed = tx
-                    .prepare_cached(
-                        "UPDATE workflow_executions SET status = 'running', version = version + 1, updated_at = ?2
-                         WHERE name = ?1 AND status = 'pending'",
-                    )
-                    .op(op)?
-                    .execute(params![name, stamp])
-                    .op(op)?;
+                let claimed = claim_pending(tx, op, &name, &stamp)?;
                 let current = one_execution(tx, "name = ?1", &name)?.ok_or_else(|| {
                     StoreError::NotFound {
                         entity: "workflow execution",
                         id: name.clone(),
                     }
                 })?;
-                Ok(if claimed == 1 {
+                Ok(if claimed {
                     StartClaim::Claimed(current)
                 } else {
                     StartClaim::Existing(current)
