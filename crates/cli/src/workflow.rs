@@ -5,9 +5,9 @@
 //! Lifecycle of an execution (the table's status):
 //! - [`WorkflowRunner::start`] records it already claimed (`running`) in one transaction (an
 //!   existing name is a re-delivery: the stored execution is returned, nothing runs again;
-//!   a `pending` one queued by others is claimed) and runs it until it ends (`succeeded` / `failed`, with output or
-//!   error and the history) or pauses on a task token (`paused`, with the interpreter's
-//!   snapshot and the tokens).
+//!   a `pending` one queued by others is claimed) and runs it until it ends (`succeeded` /
+//!   `failed`, with output or error and the history) or pauses on a task token (`paused`,
+//!   with the interpreter's snapshot and the tokens).
 //! - Executions queued by others (e.g. `p2p ingest` through `Services::workflows`) stay
 //!   `pending` until [`WorkflowRunner::run_pending`] claims and runs them.
 //! - [`WorkflowRunner::send_task_success`] / [`WorkflowRunner::send_task_failure`] find the

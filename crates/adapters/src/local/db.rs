@@ -529,8 +529,8 @@ impl Db {
     /// `f` inside its own atomic unit on the writer, on the blocking pool: committed when
     /// it returns `Ok`, rolled back otherwise.
     ///
-    /// Group commit: change sets that queue up while the writer is busy are applied by the
-    /// next writer in one `BEGIN IMMEDIATE` transaction, each inside its own savepoint (a
+    /// Group commit: change sets that queue up while the drainer commits are applied by
+    /// its next batch in one `BEGIN IMMEDIATE` transaction, each inside its own savepoint (a
     /// failing one is rolled back alone). Every caller learns its outcome only after the
     /// shared `COMMIT`, so what it sees is exactly what is durable; one commit (one WAL
     /// append of the shared index pages) serves many writers.
@@ -745,16 +745,9 @@ mod tests {
         let doc = "x".repeat(4000);
         for i in 0..50 {
             let doc = doc.clone();
-            db.transaction("test", move |tx| {
-                tx.execute(
-                    "INSERT INTO audit_log (id, entity_id, timestamp_sk, doc) VALUES (?1, 'e', 't', ?2)",
-                    rusqlite::params![format!("a{i}"), doc],
-                )
-                .op("test")?;
-                Ok(())
-            })
-            .await
-            .unwrap();
+            db.transaction("test", move |tx| insert_audit(tx, &format!("a{i}"), &doc))
+                .await
+                .unwrap();
         }
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while std::fs::metadata(&file).unwrap().len() < before + 50 * 4000 {
@@ -769,10 +762,10 @@ mod tests {
         drop(db);
     }
 
-    fn insert_audit(tx: &rusqlite::Transaction<'_>, id: &str) -> Result<(), StoreError> {
+    fn insert_audit(tx: &rusqlite::Transaction<'_>, id: &str, doc: &str) -> Result<(), StoreError> {
         tx.execute(
-            "INSERT INTO audit_log (id, entity_id, timestamp_sk, doc) VALUES (?1, 'e', 't', '{}')",
-            [id],
+            "INSERT INTO audit_log (id, entity_id, timestamp_sk, doc) VALUES (?1, 'e', 't', ?2)",
+            [id, doc],
         )
         .op("test")?;
         Ok(())
@@ -792,7 +785,7 @@ mod tests {
                     if i == 77 {
                         panic!("unit {i} panics");
                     }
-                    insert_audit(tx, &format!("a{i}"))
+                    insert_audit(tx, &format!("a{i}"), "{}")
                 })
                 .await
             });
@@ -823,7 +816,7 @@ mod tests {
         // And the store still takes writes.
         tokio::time::timeout(
             Duration::from_secs(30),
-            db.transaction("test", |tx| insert_audit(tx, "after")),
+            db.transaction("test", |tx| insert_audit(tx, "after", "{}")),
         )
         .await
         .expect("the store takes no writes after a panic")

@@ -194,6 +194,37 @@ fn query_executions(
     Ok(out)
 }
 
+/// A row `insert_new` stores: no output, error, snapshot or history yet.
+struct NewExecution<'a> {
+    name: &'a str,
+    arn: &'a str,
+    input: &'a str,
+    status: ExecutionStatus,
+    version: u64,
+    now: &'a str,
+}
+
+/// Stores a new execution; false (and nothing written) when the name is taken.
+fn insert_new(tx: &Transaction<'_>, op: &str, new: &NewExecution<'_>) -> Result<bool, StoreError> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO workflow_executions
+                (name, execution_arn, status, input, history, version, started_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, '[]', ?5, ?6, ?6) ON CONFLICT (name) DO NOTHING",
+        )
+        .op(op)?
+        .execute(params![
+            new.name,
+            new.arn,
+            new.status.as_str(),
+            new.input,
+            new.version,
+            new.now
+        ])
+        .op(op)?;
+    Ok(inserted == 1)
+}
+
 /// Moves the execution `name` from `pending` to `running`; false when it is not pending.
 fn claim_pending(
     tx: &Transaction<'_>,
@@ -351,25 +382,23 @@ impl LocalWorkflows {
         self.db
             .transaction("start workflow", move |tx| {
                 let op = "start workflow";
-                let inserted = tx
-                    .prepare_cached(
-                        "INSERT INTO workflow_executions
-                            (name, execution_arn, status, input, history, version, started_at, updated_at)
-                         VALUES (?1, ?2, 'running', ?3, '[]', 2, ?4, ?4) ON CONFLICT (name) DO NOTHING",
-                    )
-                    .op(op)?
-                    .execute(params![name, started.execution_arn, input_text, stamp])
-                    .op(op)?;
-                if inserted == 1 {
+                let new = NewExecution {
+                    name: &name,
+                    arn: &started.execution_arn,
+                    input: &input_text,
+                    status: ExecutionStatus::Running,
+                    version: started.version,
+                    now: &stamp,
+                };
+                if insert_new(tx, op, &new)? {
                     return Ok(StartClaim::Claimed(started));
                 }
                 let claimed = claim_pending(tx, op, &name, &stamp)?;
-                let current = one_execution(tx, "name = ?1", &name)?.ok_or_else(|| {
-                    StoreError::NotFound {
+                let current =
+                    one_execution(tx, "name = ?1", &name)?.ok_or_else(|| StoreError::NotFound {
                         entity: "workflow execution",
                         id: name.clone(),
-                    }
-                })?;
+                    })?;
                 Ok(if claimed {
                     StartClaim::Claimed(current)
                 } else {
@@ -474,17 +503,18 @@ impl WorkflowStarter for LocalWorkflows {
         let inserted = self
             .db
             .transaction("start workflow", move |tx| {
-                tx.prepare_cached(
-                    "INSERT INTO workflow_executions
-                        (name, execution_arn, status, input, history, version, started_at, updated_at)
-                     VALUES (?1, ?2, 'pending', ?3, '[]', 1, ?4, ?4) ON CONFLICT (name) DO NOTHING",
-                )
-                .op("start workflow")?
-                .execute(params![name, arn, input, now])
-                .op("start workflow")
+                let new = NewExecution {
+                    name: &name,
+                    arn: &arn,
+                    input: &input,
+                    status: ExecutionStatus::Pending,
+                    version: 1,
+                    now: &now,
+                };
+                insert_new(tx, "start workflow", &new)
             })
             .await?;
-        Ok(if inserted == 1 {
+        Ok(if inserted {
             StartOutcome::Started { execution_arn }
         } else {
             StartOutcome::AlreadyExists { execution_arn }
