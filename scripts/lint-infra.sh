@@ -10,23 +10,15 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-VENV="$ROOT/.venv-sam"
-REQS="$ROOT/scripts/requirements-sam.txt"
+# shellcheck source=scripts/sam-venv.sh
+. "$ROOT/scripts/sam-venv.sh"
 NPM_PREFIX="$VENV/npm"
 ASL_VALIDATOR_VERSION="4.0.0"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
 # --- tools -------------------------------------------------------------------------
-# A stamp of the requirements file: the venv is refreshed when the pins change.
-stamp="$VENV/.requirements.sha256"
-want="$(sha256sum "$REQS" | cut -d' ' -f1)"
-if [[ ! -x "$VENV/bin/sam" || ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-    log "installing SAM tooling into .venv-sam (scripts/requirements-sam.txt)"
-    python3 -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS"
-    echo "$want" >"$stamp"
-fi
+ensure_sam_venv
 
 ASL_VALIDATOR="$NPM_PREFIX/node_modules/.bin/asl-validator"
 if [[ ! -x "$ASL_VALIDATOR" ]] \

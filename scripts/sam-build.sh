@@ -21,8 +21,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-VENV="$ROOT/.venv-sam"
-REQS="$ROOT/scripts/requirements-sam.txt"
+# shellcheck source=scripts/sam-venv.sh
+. "$ROOT/scripts/sam-venv.sh"
 TARGET_TRIPLE="aarch64-unknown-linux-gnu"
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -31,26 +31,7 @@ now() { date +%s.%N; }
 since() { awk "BEGIN{printf \"%.1f\", $(now) - $1}"; }
 
 # --- tools -------------------------------------------------------------------------
-# Same venv and stamp as scripts/lint-infra.sh; the lock keeps a parallel `make test`
-# from installing into it at the same time.
-install_tools() {
-    local stamp="$VENV/.requirements.sha256" want
-    want="$(sha256sum "$REQS" | cut -d' ' -f1)"
-    if [[ -x "$VENV/bin/sam" && -x "$VENV/bin/cargo-lambda" && -f "$stamp" \
-        && "$(cat "$stamp")" == "$want" ]] \
-        && "$VENV/bin/python" -c 'import ziglang' 2>/dev/null; then
-        return
-    fi
-    log "installing aws-sam-cli, cargo-lambda and ziglang into .venv-sam (scripts/requirements-sam.txt)"
-    python3 -m venv "$VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$REQS"
-    echo "$want" >"$stamp"
-}
-mkdir -p "$VENV"
-exec 9>"$VENV/.install.lock"
-flock 9
-install_tools
-flock -u 9
+ensure_sam_venv
 
 # cargo-lambda finds zig as `python3 -m ziglang` when the venv's python3 is first on PATH.
 export PATH="$VENV/bin:$PATH"
