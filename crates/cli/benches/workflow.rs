@@ -148,7 +148,7 @@ fn invoice_workflow(c: &mut Criterion) {
     let mut group = c.benchmark_group("invoice_workflow");
     group.throughput(Throughput::Elements(1));
     group.sample_size(20);
-    for concurrency in [1usize, 4] {
+    for concurrency in [1usize, 4, 16, 64] {
         group.bench_function(format!("end_to_end_concurrency_{concurrency}"), |bch| {
             bch.iter_custom(|iters| rt.block_on(run_batch(&bench, iters, concurrency)))
         });

@@ -11,8 +11,8 @@
 //! Steps, each safe to repeat:
 //! 1. one commit: the payment (created only if absent; its id is derived from the invoice),
 //!    the invoice `matched -> approved`, and the `APPROVE` audit entry;
-//! 2. the files `payments/{payment_id}/payment.xml|json` (SSE, the seed's tags), each
-//!    uploaded only if it is not there yet;
+//! 2. the files `payments/{payment_id}/payment.xml|json` (SSE, the seed's tags), both at
+//!    once, each uploaded only if it is not there yet;
 //! 3. one commit: the payment's file keys and the `APPROVE_WITH_FILES` audit entry;
 //! 4. `InvoiceApproved` (with an id derived from the payment, so copies can be dropped).
 //!
@@ -21,6 +21,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use p2p_adapters::{ChangeSet, Expect, ObjectMeta, Services, StoreError, Write};
 use p2p_core::audit::{action, entity, AuditEntry, AuditType};
 use p2p_core::clock::{derived_id, prefix};
@@ -109,7 +110,14 @@ async fn approve(
         .await?
         .ok_or_else(|| FunctionError::InvoiceNotFound(input.invoice_id.clone()))?;
     let payment_id = payment_id_for(&invoice.id);
-    let (payment, fresh) = match services.store.get_payment(&payment_id).await? {
+    // A matched invoice has no payment yet (payment and approval are one commit), so the
+    // usual first approval skips the lookup; a concurrent one is met as a conflict.
+    let existing = if invoice.status == InvoiceStatus::Matched {
+        None
+    } else {
+        services.store.get_payment(&payment_id).await?
+    };
+    let (payment, fresh) = match existing {
         Some(existing) => {
             tracing::info!(payment_id = %existing.id, "the invoice already has its payment");
             (existing, false)
@@ -208,8 +216,8 @@ async fn create_payment(
     }
 }
 
-/// Steps 2 and 3: upload whatever file is missing, then store the keys. `fresh`: the
-/// payment was created by this call, so no file is there to look for.
+/// Steps 2 and 3: upload whatever file is missing (both at once), then store the keys.
+/// `fresh`: the payment was created by this call, so no file is there to look for.
 async fn attach_files(
     services: &Services,
     payment: Payment,
@@ -217,32 +225,13 @@ async fn attach_files(
 ) -> Result<Payment, FunctionError> {
     let bucket = &services.buckets.payments;
     let now = services.clock.now();
-    for format in [PaymentFileFormat::Xml, PaymentFileFormat::Json] {
-        let key = payment_file_key(&payment.id, format);
-        if !fresh && services.objects.head_object(bucket, &key).await?.is_some() {
-            tracing::info!(%key, "file already uploaded");
-            continue;
-        }
-        let body = match format {
-            PaymentFileFormat::Xml => render_workday_xml(&payment),
-            PaymentFileFormat::Json => render_workday_json(&payment),
-        };
-        let meta = ObjectMeta {
-            content_type: format.content_type().to_string(),
-            metadata: BTreeMap::from([
-                ("payment-id".to_string(), payment.id.clone()),
-                ("invoice-id".to_string(), payment.invoice_id.clone()),
-            ]),
-            tags: payment_file_tags(&payment, format, now)
-                .into_iter()
-                .collect(),
-        };
-        services
-            .objects
-            .put_object(bucket, &key, body.into_bytes(), &meta)
-            .await?;
-        tracing::info!(%key, "file uploaded");
-    }
+    // Both run to the end (no upload is cancelled half-way by the other's failure), so a
+    // retry finds every file that could be written.
+    let (xml, json) = tokio::join!(
+        upload_file(services, &payment, PaymentFileFormat::Xml, fresh, now),
+        upload_file(services, &payment, PaymentFileFormat::Json, fresh, now),
+    );
+    xml.and(json)?;
     let mut updated = payment.clone();
     updated.xml_s3_key = Some(payment_file_key(&payment.id, PaymentFileFormat::Xml));
     updated.json_s3_key = Some(payment_file_key(&payment.id, PaymentFileFormat::Json));
@@ -285,6 +274,42 @@ async fn attach_files(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// One payment file, rendered and uploaded unless it is there already.
+async fn upload_file(
+    services: &Services,
+    payment: &Payment,
+    format: PaymentFileFormat,
+    fresh: bool,
+    now: DateTime<Utc>,
+) -> Result<(), FunctionError> {
+    let bucket = &services.buckets.payments;
+    let key = payment_file_key(&payment.id, format);
+    if !fresh && services.objects.head_object(bucket, &key).await?.is_some() {
+        tracing::info!(%key, "file already uploaded");
+        return Ok(());
+    }
+    let body = match format {
+        PaymentFileFormat::Xml => render_workday_xml(payment),
+        PaymentFileFormat::Json => render_workday_json(payment),
+    };
+    let meta = ObjectMeta {
+        content_type: format.content_type().to_string(),
+        metadata: BTreeMap::from([
+            ("payment-id".to_string(), payment.id.clone()),
+            ("invoice-id".to_string(), payment.invoice_id.clone()),
+        ]),
+        tags: payment_file_tags(payment, format, now)
+            .into_iter()
+            .collect(),
+    };
+    services
+        .objects
+        .put_object(bucket, &key, body.into_bytes(), &meta)
+        .await?;
+    tracing::info!(%key, "file uploaded");
+    Ok(())
 }
 
 async fn publish_approved(services: &Services, payment: &Payment) -> Result<(), FunctionError> {

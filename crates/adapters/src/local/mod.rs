@@ -5,7 +5,7 @@
 //! <data_dir>/p2p.sqlite3          records, invoice-number guards, audit log, object
 //!                                 metadata, outbox, workflow executions (WAL mode)
 //! <data_dir>/objects/<bucket>/<key>   object bodies
-//! <data_dir>/objects/.tmp/        bodies being written (renamed into place)
+//!                                 (each written first as `.p2p-upload-*` beside it)
 //! ```
 //!
 //! The same guarantees as the aws adapters: uniqueness by the database (primary keys and

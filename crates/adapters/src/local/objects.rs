@@ -4,12 +4,16 @@
 //!
 //! Why rows rather than sidecar files: listing by prefix in key order with cursors is an
 //! index range scan, a sidecar name can never collide with a real key, and replacing the
-//! tags is one atomic update. A body is written to a temporary file (and its key's folders
-//! made) outside the lock, then renamed into place inside the metadata row's write
-//! transaction, so readers see either the old object or the
+//! tags is one atomic update. A body is written to a temporary file beside its destination
+//! (and its key's folders made) outside the lock, then renamed into place inside the
+//! metadata row's write transaction, so readers see either the old object or the
 //! new one, and concurrent writers (other processes too) are ordered by the database lock.
 //! A row is the object's existence: a file without a row (a crash between rename and
 //! commit) is invisible and overwritten by the next put.
+//!
+//! Why beside the destination rather than in one shared folder: creating a file locks its
+//! folder, and a rename across folders locks both (and the file system's rename lock), so
+//! one shared temporary folder made every concurrent put wait on every other.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
@@ -30,9 +34,10 @@ use crate::ports::{
 
 /// The folder (inside the data directory) holding the buckets.
 pub const OBJECTS_DIR: &str = "objects";
-/// Temporary files being written, on the same file system as their destination so the
-/// final rename is atomic. Never a bucket: bucket names cannot start with a dot.
-const TMP_DIR: &str = ".tmp";
+/// Name prefix of a body being written, in its destination folder (same folder, so the
+/// final rename is atomic and locks only that folder). Reserved: no key segment may start
+/// with it, so such a file is never an object (a crash can leave one; it is invisible).
+const UPLOAD_PREFIX: &str = ".p2p-upload-";
 const MAX_KEY_BYTES: usize = 1024;
 /// Known folders remembered (forgotten all at once beyond this: a cache, not a record).
 const KNOWN_DIRS_KEPT: usize = 4096;
@@ -83,12 +88,43 @@ fn make_dirs(
     Ok(())
 }
 
-/// Renames the written body onto `path` (under the write lock). Repairs what the folders
-/// made outside the lock may have met: a folder removed since (made again), or an empty
-/// folder left at `path` by a put that failed after making it (removed; a folder with
-/// objects in it means the key is a prefix of other keys).
-fn place(
+/// Writes `body` to a new temporary file in `parent` (made first unless known). A cached
+/// folder removed behind the store's back is made again.
+fn write_upload(
     dirs: &Mutex<HashSet<PathBuf>>,
+    parent: &Path,
+    body: &[u8],
+    bucket: &str,
+    key: &str,
+) -> Result<tempfile::NamedTempFile, StoreError> {
+    let op = "put object";
+    make_dirs(dirs, parent, bucket, key)?;
+    let create = || {
+        tempfile::Builder::new()
+            .prefix(UPLOAD_PREFIX)
+            .tempfile_in(parent)
+    };
+    let mut tmp = match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            dirs.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(parent);
+            make_dirs(dirs, parent, bucket, key)?;
+            create()
+        }
+        other => other,
+    }
+    .map_err(|e| io_error(op, parent, e))?;
+    tmp.write_all(body)
+        .map_err(|e| io_error(op, tmp.path(), e))?;
+    tmp.flush().map_err(|e| io_error(op, tmp.path(), e))?;
+    Ok(tmp)
+}
+
+/// Renames the written body onto `path` (under the write lock). Repairs an empty folder
+/// left at `path` by a put that failed after making it (removed, with any upload a crash
+/// left in it); a folder with objects in it means the key is a prefix of other keys.
+fn place(
     tmp: tempfile::NamedTempFile,
     path: &Path,
     bucket: &str,
@@ -100,18 +136,10 @@ fn place(
         Err(e) => e,
     };
     match tmp.error.kind() {
-        std::io::ErrorKind::NotFound => {
-            if let Some(parent) = path.parent() {
-                dirs.lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(parent);
-                make_dirs(dirs, parent, bucket, key)?;
-            }
-        }
         std::io::ErrorKind::IsADirectory
         | std::io::ErrorKind::DirectoryNotEmpty
         | std::io::ErrorKind::AlreadyExists => {
-            if std::fs::remove_dir(path).is_err() && path.is_dir() {
+            if !remove_folder_without_objects(path) && path.is_dir() {
                 return Err(StoreError::Invalid(format!(
                     "object key `{key}` is a prefix of other keys in bucket {bucket}"
                 )));
@@ -123,6 +151,23 @@ fn place(
         .persist(path)
         .map(|_| ())
         .map_err(|e| io_error(op, path, e.error))
+}
+
+/// Removes `folder` if nothing but uploads (never objects) is in it; false otherwise.
+fn remove_folder_without_objects(folder: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return false;
+    };
+    let mut uploads = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(e) if e.file_name().to_string_lossy().starts_with(UPLOAD_PREFIX) => {
+                uploads.push(e.path())
+            }
+            _ => return false,
+        }
+    }
+    uploads.iter().all(|u| std::fs::remove_file(u).is_ok()) && std::fs::remove_dir(folder).is_ok()
 }
 
 /// S3's bucket naming rules, which also keep a bucket one plain folder name.
@@ -173,6 +218,9 @@ fn check_key(key: &str) -> Result<(), StoreError> {
         match segment {
             "" => return bad("empty path segment"),
             "." | ".." => return bad("`.` or `..` path segment"),
+            s if s.starts_with(UPLOAD_PREFIX) => {
+                return bad("segments starting with `.p2p-upload-` are reserved")
+            }
             _ => {}
         }
     }
@@ -292,7 +340,7 @@ impl LocalObjectStore {
 
     pub(crate) fn with_db(db: Arc<Db>, cursors: CursorCodec) -> Result<Self, StoreError> {
         let root = db.data_dir().join(OBJECTS_DIR);
-        std::fs::create_dir_all(root.join(TMP_DIR)).map_err(|e| StoreError::Misconfigured {
+        std::fs::create_dir_all(&root).map_err(|e| StoreError::Misconfigured {
             resource: format!("object folder {}", root.display()),
             env_var: "P2P_DATA_DIR",
             message: e.to_string(),
@@ -337,7 +385,6 @@ impl ObjectStore for LocalObjectStore {
         } else {
             meta.content_type.clone()
         };
-        let tmp_dir = self.root.join(TMP_DIR);
         let (bucket, key) = (bucket.to_string(), key.to_string());
         let (bucket_c, key_c) = (bucket.clone(), key.clone());
         let version_id = uuid::Uuid::new_v4().simple().to_string();
@@ -351,27 +398,20 @@ impl ObjectStore for LocalObjectStore {
 
         // The body and the key's folders are written before taking the database lock; only
         // the rename happens under it.
-        let parent = path.parent().map(Path::to_path_buf);
+        let parent = path
+            .parent()
+            .map(Path::to_path_buf)
+            .ok_or_else(|| StoreError::Invalid(format!("object key `{key}` has no folder")))?;
         let dirs = Arc::clone(&self.dirs);
-        let tmp =
-            tokio::task::spawn_blocking(move || -> Result<tempfile::NamedTempFile, StoreError> {
-                if let Some(parent) = &parent {
-                    make_dirs(&dirs, parent, &bucket_c, &key_c)?;
-                }
-                let mut tmp = tempfile::NamedTempFile::new_in(&tmp_dir)
-                    .map_err(|e| io_error(op, &tmp_dir, e))?;
-                tmp.write_all(&body)
-                    .map_err(|e| io_error(op, tmp.path(), e))?;
-                tmp.flush().map_err(|e| io_error(op, tmp.path(), e))?;
-                Ok(tmp)
-            })
-            .await
-            .map_err(|e| StoreError::Backend {
-                operation: op.into(),
-                message: format!("blocking task failed: {e}"),
-            })??;
+        let tmp = tokio::task::spawn_blocking(move || {
+            write_upload(&dirs, &parent, &body, &bucket_c, &key_c)
+        })
+        .await
+        .map_err(|e| StoreError::Backend {
+            operation: op.into(),
+            message: format!("blocking task failed: {e}"),
+        })??;
 
-        let dirs = Arc::clone(&self.dirs);
         self.db
             .transaction(op, move |tx| {
                 tx.prepare_cached(
@@ -396,7 +436,7 @@ impl ObjectStore for LocalObjectStore {
                 ])
                 .op(op)?;
                 // Last: if the rename fails the row update rolls back with the transaction.
-                place(&dirs, tmp, &path, &bucket, &key)
+                place(tmp, &path, &bucket, &key)
             })
             .await?;
         Ok(receipt)
@@ -566,6 +606,8 @@ mod tests {
             "a\\b",
             "..",
             ".",
+            ".p2p-upload-x1",
+            "a/.p2p-upload-x1/b",
         ] {
             assert!(
                 matches!(check_key(bad), Err(StoreError::Invalid(_))),
@@ -578,6 +620,7 @@ mod tests {
             "uploads/2025/inv 001.pdf",
             "a..b",
             ".hidden",
+            "a/.p2p-uploaded",
         ] {
             assert!(check_key(good).is_ok(), "{good:?}");
         }
@@ -630,6 +673,15 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(store.get_object(b, "p/y").await.unwrap().body, b"y");
+        // A folder holding only an upload a crash left behind is no key's prefix.
+        let crashed = store.path_of(b, "c").unwrap();
+        std::fs::create_dir_all(&crashed).unwrap();
+        std::fs::write(crashed.join(".p2p-upload-abc123"), b"half").unwrap();
+        store
+            .put_object(b, "c", b"c".to_vec(), &meta())
+            .await
+            .unwrap();
+        assert_eq!(store.get_object(b, "c").await.unwrap().body, b"c");
         // Still refused: a key under an object, an object over other keys.
         assert!(matches!(
             store.put_object(b, "a/b", b"n".to_vec(), &meta()).await,
