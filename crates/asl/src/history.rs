@@ -29,19 +29,25 @@ impl HistoryEvent {
 
     /// As AWS's JSON.
     pub fn to_json(&self) -> Value {
+        self.clone().into_json()
+    }
+
+    /// As AWS's JSON, consuming the event (no copy of its payloads).
+    pub fn into_json(self) -> Value {
         let mut m = Map::new();
         m.insert(
             "timestamp".into(),
             Value::String(self.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true)),
         );
-        m.insert("type".into(), Value::String(self.event_type.clone()));
+        let details_key = details_key(&self.event_type);
+        m.insert("type".into(), Value::String(self.event_type));
         m.insert("id".into(), Value::from(self.id));
         m.insert(
             "previousEventId".into(),
             Value::from(self.previous_event_id),
         );
-        if let Some(k) = details_key(&self.event_type) {
-            let mut d = self.details.clone();
+        if let Some(k) = details_key {
+            let mut d = self.details;
             if let Some(o) = d.as_object_mut() {
                 for (field, flag) in [("input", "inputDetails"), ("output", "outputDetails")] {
                     if o.contains_key(field) {

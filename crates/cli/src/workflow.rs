@@ -28,8 +28,8 @@ use chrono::{DateTime, Utc};
 use p2p_adapters::local::{ExecutionStatus, LocalWorkflows, StartClaim, WorkflowExecution};
 use p2p_adapters::StoreError;
 use p2p_asl::{
-    Execution, ExecutionSnapshot, Executor, ExecutorError, ExecutorOptions, Outcome, Registry,
-    StateMachine,
+    Execution, ExecutionSnapshot, Executor, ExecutorError, ExecutorOptions, HistoryEvent, Outcome,
+    Registry, StateMachine,
 };
 use serde_json::{json, Value};
 
@@ -241,7 +241,7 @@ impl WorkflowRunner {
             .executor
             .start(machine, &claimed.name, claimed.input.clone())
             .await;
-        self.save(claimed, &execution).await
+        self.save(claimed, execution).await
     }
 
     /// Stores an execution that was run without being recorded first (e.g. `p2p run` of a
@@ -266,13 +266,13 @@ impl WorkflowRunner {
                 .into())
             }
         };
-        self.save(claimed, execution).await
+        self.save(claimed, execution.clone()).await
     }
 
     async fn save(
         &self,
         mut record: WorkflowExecution,
-        execution: &Execution,
+        execution: Execution,
     ) -> Result<WorkflowExecution, WorkflowError> {
         apply_outcome(&mut record, execution)?;
         Ok(self.executions.save(record).await?)
@@ -384,7 +384,7 @@ impl WorkflowRunner {
             },
         };
         match resumed {
-            Ok(execution) => self.save(running, &execution).await,
+            Ok(execution) => self.save(running, execution).await,
             Err(error) => {
                 // Put it back as it was: still waiting.
                 let mut back = record;
@@ -419,26 +419,24 @@ fn snapshot_of(record: &WorkflowExecution) -> Result<ExecutionSnapshot, Workflow
     })
 }
 
-/// Copies an interpreter execution's outcome into its stored record.
+/// Moves an interpreter execution's outcome into its stored record.
 fn apply_outcome(
     record: &mut WorkflowExecution,
-    execution: &Execution,
+    execution: Execution,
 ) -> Result<(), WorkflowError> {
-    record.history = match execution.history_json() {
-        Value::Object(mut o) => match o.remove("events") {
-            Some(Value::Array(events)) => events,
-            _ => Vec::new(),
-        },
-        _ => Vec::new(),
-    };
+    record.history = execution
+        .history
+        .into_iter()
+        .map(HistoryEvent::into_json)
+        .collect();
     record.output = None;
     record.error = None;
     record.snapshot = None;
     record.task_tokens = Vec::new();
-    match &execution.outcome {
+    match execution.outcome {
         Outcome::Succeeded(output) => {
             record.status = ExecutionStatus::Succeeded;
-            record.output = Some(output.clone());
+            record.output = Some(output);
         }
         Outcome::Failed { error, cause } => {
             record.status = ExecutionStatus::Failed;
@@ -449,7 +447,7 @@ fn apply_outcome(
             snapshot,
         } => {
             record.status = ExecutionStatus::Paused;
-            record.task_tokens = task_tokens.clone();
+            record.task_tokens = task_tokens;
             record.snapshot = Some(serde_json::to_value(snapshot.as_ref()).map_err(|e| {
                 WorkflowError::Snapshot {
                     name: record.name.clone(),

@@ -24,8 +24,9 @@ pub const DATABASE_FILE: &str = "p2p.sqlite3";
 /// How long a writer waits for another process's transaction before giving up
 /// (then `StoreError::Transient`).
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Idle reader connections kept open.
-const READERS_KEPT: usize = 4;
+/// Idle reader connections kept open: about as many as reads run at once, since a read
+/// that finds none opens a connection (and parses the schema on its first statement).
+const READERS_KEPT: usize = 16;
 /// The checkpointer copies the WAL back into the database (and syncs both, as SQLite's
 /// own checkpoint does under synchronous=NORMAL) at most this often while commits arrive,
 /// so a commit is on disk within about this long plus one checkpoint.

@@ -116,6 +116,43 @@ fn json_col(
         .transpose()
 }
 
+/// Histories are stored LZ4-compressed (a BLOB, its uncompressed size first): a Step
+/// Functions history repeats every state's input and output, so it is most of what a
+/// workflow writes (an invoice's: 64 KB of JSON, 3 KB compressed). TEXT rows (stores
+/// written before) are read as JSON.
+fn encode_history(name: &str, history: &[serde_json::Value]) -> Result<Vec<u8>, StoreError> {
+    let json = serde_json::to_vec(history)
+        .map_err(|e| StoreError::Invalid(format!("execution {name} history: {e}")))?;
+    Ok(lz4_flex::block::compress_prepend_size(&json))
+}
+
+/// Largest history a row may claim to hold (a corrupt size must not allocate gigabytes).
+const MAX_HISTORY_BYTES: usize = 256 << 20;
+
+fn decode_history(
+    name: &str,
+    stored: rusqlite::types::ValueRef<'_>,
+) -> Result<Vec<serde_json::Value>, StoreError> {
+    use rusqlite::types::ValueRef;
+    let history = |e: String| corrupt(name, format!("history: {e}"));
+    let json = match stored {
+        ValueRef::Text(text) => std::borrow::Cow::Borrowed(text),
+        ValueRef::Blob(blob) => {
+            let (size, _) =
+                lz4_flex::block::uncompressed_size(blob).map_err(|e| history(e.to_string()))?;
+            if size > MAX_HISTORY_BYTES {
+                return Err(history(format!("claims {size} bytes uncompressed")));
+            }
+            std::borrow::Cow::Owned(
+                lz4_flex::block::decompress_size_prepended(blob)
+                    .map_err(|e| history(e.to_string()))?,
+            )
+        }
+        other => return Err(history(format!("stored as {:?}", other.data_type()))),
+    };
+    serde_json::from_slice(&json).map_err(|e| history(e.to_string()))
+}
+
 fn time_col(name: &str, col: &str, text: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
@@ -130,7 +167,6 @@ fn read_execution(
     let name: String = r.get(0).op(op)?;
     let status: String = r.get(2).op(op)?;
     let input: String = r.get(3).op(op)?;
-    let history: String = r.get(7).op(op)?;
     let version: i64 = r.get(8).op(op)?;
     let started: String = r.get(9).op(op)?;
     let updated: String = r.get(10).op(op)?;
@@ -156,8 +192,7 @@ fn read_execution(
         error: json_col(&name, "error", r.get(5).op(op)?)?,
         snapshot: json_col(&name, "snapshot", r.get(6).op(op)?)?,
         task_tokens: tokens,
-        history: serde_json::from_str(&history)
-            .map_err(|e| corrupt(&name, format!("history: {e}")))?,
+        history: decode_history(&name, r.get_ref(7).op(op)?)?,
         started_at: time_col(&name, "started_at", &started)?,
         updated_at: time_col(&name, "updated_at", &updated)?,
         version: u64::try_from(version)
@@ -447,8 +482,7 @@ impl LocalWorkflows {
             .as_ref()
             .map(|v| to_text(&name, "snapshot", v))
             .transpose()?;
-        let history = serde_json::to_string(&saved.history)
-            .map_err(|e| StoreError::Invalid(format!("execution {name} history: {e}")))?;
+        let history = encode_history(&name, &saved.history)?;
         let status = saved.status.as_str();
         let updated = rfc3339_millis(saved.updated_at);
         let tokens = saved.task_tokens.clone();
@@ -558,6 +592,67 @@ mod tests {
             wf.start_claimed("bad name", &input).await,
             Err(StoreError::Invalid(_))
         ));
+    }
+
+    /// Histories are written compressed; plain JSON rows (older stores) still read, and a
+    /// damaged history is a typed `Corrupt`, never a panic or a huge allocation.
+    #[tokio::test]
+    async fn histories_are_stored_compressed_and_older_rows_still_read() {
+        let (dir, wf) = workflows();
+        let input = serde_json::json!({"invoice_number": "INV-1"});
+        let StartClaim::Claimed(mut done) = wf.start_claimed("exec-h", &input).await.unwrap()
+        else {
+            panic!("a new name is claimed");
+        };
+        let event = serde_json::json!({"id": 1, "type": "ExecutionStarted",
+            "executionStartedEventDetails": {"input": input.to_string()}});
+        done.history = vec![event; 40];
+        done.status = ExecutionStatus::Succeeded;
+        let saved = wf.save(done).await.unwrap();
+        assert_eq!(wf.get_execution("exec-h").await.unwrap().unwrap(), saved);
+
+        let conn =
+            rusqlite::Connection::open(dir.path().join(crate::local::DATABASE_FILE)).unwrap();
+        let (kind, stored): (String, i64) = conn
+            .query_row(
+                "SELECT typeof(history), length(history) FROM workflow_executions WHERE name = 'exec-h'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let plain = serde_json::to_vec(&saved.history).unwrap().len() as i64;
+        assert_eq!(kind, "blob");
+        assert!(
+            stored * 5 < plain,
+            "{stored} bytes stored for {plain} of JSON"
+        );
+
+        let as_text = serde_json::to_string(&saved.history).unwrap();
+        conn.execute(
+            "UPDATE workflow_executions SET history = ?1 WHERE name = 'exec-h'",
+            [&as_text],
+        )
+        .unwrap();
+        assert_eq!(wf.get_execution("exec-h").await.unwrap().unwrap(), saved);
+
+        for damaged in [
+            vec![0xff, 0xff, 0xff, 0x7f, 1, 2, 3],
+            vec![9, 0, 0, 0, 0xf0],
+            vec![1],
+        ] {
+            conn.execute(
+                "UPDATE workflow_executions SET history = ?1 WHERE name = 'exec-h'",
+                [&damaged],
+            )
+            .unwrap();
+            assert!(
+                matches!(
+                    wf.get_execution("exec-h").await,
+                    Err(StoreError::Corrupt { ref message, .. }) if message.starts_with("history")
+                ),
+                "{damaged:?}"
+            );
+        }
     }
 
     #[tokio::test]
