@@ -23,8 +23,13 @@ use p2p_core::purchase_order::{
 use rust_decimal::Decimal;
 use serde_json::json;
 
+/// The allocator the `p2p` binary runs with (see its main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Bench {
-    _dir: tempfile::TempDir,
+    /// Removed at the end unless `P2P_BENCH_DATA_DIR` named a folder to keep it in.
+    _dir: Option<tempfile::TempDir>,
     services: Services,
     runner: Arc<WorkflowRunner>,
     machine: Arc<StateMachine>,
@@ -33,8 +38,22 @@ struct Bench {
 
 async fn setup() -> Bench {
     p2p_function_support::metrics::set_stdout_enabled(false);
-    let dir = tempfile::tempdir().unwrap();
-    let backend = LocalBackend::open(dir.path()).unwrap();
+    // P2P_BENCH_DATA_DIR keeps the store for a look afterwards, and spares the next run
+    // the deletion of this one's files (on an ext4 without journal, creating files right
+    // after thousands were deleted is several times slower: the inode allocator skips
+    // recently deleted inodes one by one).
+    let (dir, path) = match std::env::var_os("P2P_BENCH_DATA_DIR") {
+        Some(keep) => {
+            let path = std::path::PathBuf::from(keep).join(format!("run-{}", std::process::id()));
+            (None, path)
+        }
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().to_path_buf();
+            (Some(dir), path)
+        }
+    };
+    let backend = LocalBackend::open(&path).unwrap();
     let services = backend.services(Buckets::default());
     p2p_cli::demo::seed_reference_data(&services).await.unwrap();
     let (machine, _) = workflow::load_invoice_workflow(None).unwrap();
