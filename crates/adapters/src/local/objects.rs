@@ -136,6 +136,14 @@ fn place(
         Err(e) => e,
     };
     match tmp.error.kind() {
+        // The upload's folder went away meanwhile (a concurrent put of a key that is this
+        // key's prefix, or a hand): nothing is changed, and a retry meets the new state.
+        std::io::ErrorKind::NotFound => {
+            return Err(StoreError::Transient {
+                operation: op.into(),
+                message: format!("the folder of {} was removed while writing", path.display()),
+            })
+        }
         std::io::ErrorKind::IsADirectory
         | std::io::ErrorKind::DirectoryNotEmpty
         | std::io::ErrorKind::AlreadyExists => {
