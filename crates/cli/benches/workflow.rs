@@ -44,7 +44,11 @@ async fn setup() -> Bench {
     // recently deleted inodes one by one).
     let (dir, path) = match std::env::var_os("P2P_BENCH_DATA_DIR") {
         Some(keep) => {
-            let path = std::path::PathBuf::from(keep).join(format!("run-{}", std::process::id()));
+            // One store per setup: the two groups' invoice numbers start at 0 each.
+            static SETUPS: AtomicU64 = AtomicU64::new(0);
+            let n = SETUPS.fetch_add(1, Ordering::Relaxed);
+            let path =
+                std::path::PathBuf::from(keep).join(format!("run-{}-{n}", std::process::id()));
             (None, path)
         }
         None => {
