@@ -303,9 +303,7 @@ struct CheckpointState {
 impl Checkpointer {
     fn start(path: &Path) -> Result<Checkpointer, String> {
         let conn = Connection::open(path).map_err(|e| e.to_string())?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .and_then(|()| conn.pragma_update(None, "synchronous", "NORMAL"))
-            .map_err(|e| e.to_string())?;
+        configure(&conn, true).map_err(|e| e.to_string())?;
         let signal = Arc::new((Mutex::new(CheckpointState::default()), Condvar::new()));
         let shared = Arc::clone(&signal);
         let thread = std::thread::Builder::new()

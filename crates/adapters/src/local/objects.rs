@@ -49,7 +49,7 @@ pub struct LocalObjectStore {
     cursors: CursorCodec,
     /// Folders this store created or found, so a put into a known folder (the second
     /// file of a payment, every upload under `uploads/`) makes no `mkdir` calls. Only a
-    /// hint: a folder that vanished is made again when the rename says so.
+    /// hint: a folder that vanished is made again when creating the upload says so.
     dirs: Arc<Mutex<HashSet<PathBuf>>>,
 }
 
@@ -115,9 +115,9 @@ fn write_upload(
         other => other,
     }
     .map_err(|e| io_error(op, parent, e))?;
+    // Unbuffered: write_all hands the bytes to the file itself, nothing is left to flush.
     tmp.write_all(body)
         .map_err(|e| io_error(op, tmp.path(), e))?;
-    tmp.flush().map_err(|e| io_error(op, tmp.path(), e))?;
     Ok(tmp)
 }
 
@@ -227,7 +227,9 @@ fn check_key(key: &str) -> Result<(), StoreError> {
             "" => return bad("empty path segment"),
             "." | ".." => return bad("`.` or `..` path segment"),
             s if s.starts_with(UPLOAD_PREFIX) => {
-                return bad("segments starting with `.p2p-upload-` are reserved")
+                return bad(&format!(
+                    "segments starting with `{UPLOAD_PREFIX}` are reserved"
+                ))
             }
             _ => {}
         }
@@ -655,6 +657,15 @@ mod tests {
         }
     }
 
+    /// Puts `body` at `key` and reads it back.
+    async fn put_and_read(store: &LocalObjectStore, bucket: &str, key: &str, body: &[u8]) {
+        store
+            .put_object(bucket, key, body.to_vec(), &meta())
+            .await
+            .unwrap();
+        assert_eq!(store.get_object(bucket, key).await.unwrap().body, body);
+    }
+
     /// Folders are made outside the write lock, so a failed put can leave an empty one
     /// behind, and a cached folder can vanish: neither may refuse a later valid put.
     #[tokio::test]
@@ -664,11 +675,7 @@ mod tests {
         let b = "p2p-test-bucket";
         // An empty folder where an object's file belongs (as a failed `a/b` put leaves).
         std::fs::create_dir_all(store.path_of(b, "a").unwrap()).unwrap();
-        store
-            .put_object(b, "a", b"one".to_vec(), &meta())
-            .await
-            .unwrap();
-        assert_eq!(store.get_object(b, "a").await.unwrap().body, b"one");
+        put_and_read(&store, b, "a", b"one").await;
         // The folder of a key written before is removed behind the store's back.
         store
             .put_object(b, "p/x", b"x".to_vec(), &meta())
@@ -676,20 +683,12 @@ mod tests {
             .unwrap();
         std::fs::remove_file(store.path_of(b, "p/x").unwrap()).unwrap();
         std::fs::remove_dir(store.path_of(b, "p").unwrap()).unwrap();
-        store
-            .put_object(b, "p/y", b"y".to_vec(), &meta())
-            .await
-            .unwrap();
-        assert_eq!(store.get_object(b, "p/y").await.unwrap().body, b"y");
+        put_and_read(&store, b, "p/y", b"y").await;
         // A folder holding only an upload a crash left behind is no key's prefix.
         let crashed = store.path_of(b, "c").unwrap();
         std::fs::create_dir_all(&crashed).unwrap();
         std::fs::write(crashed.join(".p2p-upload-abc123"), b"half").unwrap();
-        store
-            .put_object(b, "c", b"c".to_vec(), &meta())
-            .await
-            .unwrap();
-        assert_eq!(store.get_object(b, "c").await.unwrap().body, b"c");
+        put_and_read(&store, b, "c", b"c").await;
         // Still refused: a key under an object, an object over other keys.
         assert!(matches!(
             store.put_object(b, "a/b", b"n".to_vec(), &meta()).await,

@@ -118,8 +118,8 @@ fn json_col(
 
 /// Histories are stored LZ4-compressed (a BLOB, its uncompressed size first): a Step
 /// Functions history repeats every state's input and output, so it is most of what a
-/// workflow writes (an invoice's: 64 KB of JSON, 3 KB compressed). TEXT rows (stores
-/// written before) are read as JSON.
+/// workflow writes (an invoice's: 64 KB of JSON, 3 KB compressed). TEXT rows are read as
+/// JSON: stores written before, and the `[]` of an execution not saved since it started.
 fn encode_history(name: &str, history: &[serde_json::Value]) -> Result<Vec<u8>, StoreError> {
     let json = serde_json::to_vec(history)
         .map_err(|e| StoreError::Invalid(format!("execution {name} history: {e}")))?;
