@@ -201,7 +201,7 @@ async fn a_schema_1_database_is_migrated_and_its_records_found_by_key() {
         .unwrap()
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     drop(local);
     // Opening again is a no-op; new writes carry their keys.
     let local = LocalBackend::open(dir.path()).unwrap();
@@ -227,6 +227,83 @@ async fn a_schema_1_database_is_migrated_and_its_records_found_by_key() {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// A version-2 audit log (WITHOUT ROWID, keyed by its random id) is rebuilt in arrival
+/// order: its entries list as before, oldest first, and an id already there is still
+/// refused.
+#[tokio::test]
+async fn a_schema_2_audit_log_is_rebuilt_and_keeps_its_entries() {
+    use p2p_adapters::AuditRepository;
+    let dir = tempfile::tempdir().unwrap();
+    drop(LocalBackend::open(dir.path()).unwrap());
+    let entries: Vec<_> = (0..3)
+        .map(|i| {
+            contract::fixtures::audit(
+                p2p_core::audit::AuditType::InvoiceAction,
+                p2p_core::audit::action::CREATE,
+                p2p_core::audit::entity::INVOICE,
+                "inv-legacy",
+                at(i),
+            )
+        })
+        .collect();
+    {
+        // The table as version 2 had it, entries inserted newest first.
+        let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        conn.execute_batch(
+            "DROP TABLE audit_log;
+             CREATE TABLE audit_log (id TEXT PRIMARY KEY NOT NULL, entity_id TEXT NOT NULL,
+                 timestamp_sk TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID;
+             CREATE INDEX audit_log_entity ON audit_log (entity_id, timestamp_sk);
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+        for e in entries.iter().rev() {
+            conn.execute(
+                "INSERT INTO audit_log VALUES (?1, ?2, ?3, ?4)",
+                rusqlite::params![
+                    e.id,
+                    e.entity_id,
+                    contract::fixtures::created_sk(e.timestamp, &e.id),
+                    serde_json::to_string(e).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let local = LocalBackend::open(dir.path()).unwrap();
+    let listed = local
+        .store
+        .list_audit("inv-legacy", &PageRequest::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.items, entries);
+    let again = local
+        .store
+        .commit(ChangeSet::new().audit(entries[0].clone()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            again,
+            StoreError::Conflict {
+                reason: p2p_adapters::ConflictReason::AlreadyExists,
+                ..
+            }
+        ),
+        "{again:?}"
+    );
+    let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+    let (version, seq_column): (i64, bool) = conn
+        .query_row(
+            "SELECT (SELECT user_version FROM pragma_user_version),
+                    EXISTS (SELECT 1 FROM pragma_table_info('audit_log') WHERE name = 'seq')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((version, seq_column), (3, true));
 }
 
 /// A database from a newer build is refused, not half-understood.

@@ -324,29 +324,66 @@ fn version_mismatch(entity: &'static str, id: String, expected: u64) -> StoreErr
     }
 }
 
+/// One record row: its table, id, version and document, plus the indexed columns
+/// (`(name, value)`) the table keeps beside the document.
+struct Row<'a> {
+    table: &'static str,
+    entity: &'static str,
+    id: &'a str,
+    version: u64,
+    doc: &'a str,
+    indexed: &'a [(&'static str, &'a dyn rusqlite::ToSql)],
+}
+
 /// Runs one insert-or-update: `Absent` inserts unless the id exists; `Version(v)` updates
 /// only the row at version `v`.
-fn put_row(
-    tx: &Transaction<'_>,
-    entity: &'static str,
-    id: String,
-    expect: Expect,
-    insert_sql: &str,
-    update_sql: &str,
-    bind: &dyn Fn(&mut rusqlite::CachedStatement<'_>, Option<i64>) -> rusqlite::Result<usize>,
-) -> Result<(), StoreError> {
+///
+/// An update sets each indexed column in a statement of its own that matches only when
+/// the value differs: SQLite rewrites every index on a column an UPDATE sets, changed or
+/// not, and most updates (a status change, a document edit) leave the other keys alone.
+/// Each index entry rewritten is a page in the WAL.
+fn put_row(tx: &Transaction<'_>, row: Row<'_>, expect: Expect) -> Result<(), StoreError> {
+    let ver = version_i64(row.entity, row.id, row.version)?;
+    let id = row.id;
     match expect {
         Expect::Absent => {
-            let mut stmt = tx.prepare_cached(insert_sql).op(OP_COMMIT)?;
-            if bind(&mut stmt, None).op(OP_COMMIT)? == 0 {
-                return Err(already_exists(entity, id));
+            let names: Vec<&str> = row.indexed.iter().map(|(name, _)| *name).collect();
+            let marks: Vec<String> = (4..4 + names.len()).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "INSERT INTO {} (id, version, doc, {}) VALUES (?1, ?2, ?3, {})
+                 ON CONFLICT (id) DO NOTHING",
+                row.table,
+                names.join(", "),
+                marks.join(", ")
+            );
+            let mut args: Vec<&dyn rusqlite::ToSql> = vec![&id, &ver, &row.doc];
+            args.extend(row.indexed.iter().map(|(_, value)| *value));
+            let mut stmt = tx.prepare_cached(&sql).op(OP_COMMIT)?;
+            if stmt.execute(args.as_slice()).op(OP_COMMIT)? == 0 {
+                return Err(already_exists(row.entity, id.to_string()));
             }
         }
         Expect::Version(v) => {
-            let expected = version_i64(entity, &id, v)?;
-            let mut stmt = tx.prepare_cached(update_sql).op(OP_COMMIT)?;
-            if bind(&mut stmt, Some(expected)).op(OP_COMMIT)? == 0 {
-                return Err(version_mismatch(entity, id, v));
+            let expected = version_i64(row.entity, id, v)?;
+            let sql = format!(
+                "UPDATE {} SET version = ?2, doc = ?3 WHERE id = ?1 AND version = ?4",
+                row.table
+            );
+            let mut stmt = tx.prepare_cached(&sql).op(OP_COMMIT)?;
+            if stmt
+                .execute(params![id, ver, row.doc, expected])
+                .op(OP_COMMIT)?
+                == 0
+            {
+                return Err(version_mismatch(row.entity, id.to_string(), v));
+            }
+            for (name, value) in row.indexed {
+                let sql = format!(
+                    "UPDATE {} SET {name} = ?2 WHERE id = ?1 AND {name} IS NOT ?2",
+                    row.table
+                );
+                let mut stmt = tx.prepare_cached(&sql).op(OP_COMMIT)?;
+                stmt.execute(params![id, value]).op(OP_COMMIT)?;
             }
         }
     }
@@ -364,26 +401,23 @@ fn apply(tx: &Transaction<'_>, item: Prepared) -> Result<(), StoreError> {
             tax_id_key,
             name_key,
             expect,
-        } => {
-            let ver = version_i64("vendor", &id, version)?;
-            put_row(
-                tx,
-                "vendor",
-                id.clone(),
-                expect,
-                "INSERT INTO vendors (id, version, status, created_sk, doc, tax_id_key, name_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
-                "UPDATE vendors SET version = ?2, status = ?3, created_sk = ?4, doc = ?5,
-                 tax_id_key = ?6, name_key = ?7
-                 WHERE id = ?1 AND version = ?8",
-                &|stmt, expected| match expected {
-                    None => stmt.execute(params![id, ver, status, sk, doc, tax_id_key, name_key]),
-                    Some(e) => {
-                        stmt.execute(params![id, ver, status, sk, doc, tax_id_key, name_key, e])
-                    }
-                },
-            )
-        }
+        } => put_row(
+            tx,
+            Row {
+                table: "vendors",
+                entity: "vendor",
+                id: &id,
+                version,
+                doc: &doc,
+                indexed: &[
+                    ("status", &status),
+                    ("created_sk", &sk),
+                    ("tax_id_key", &tax_id_key),
+                    ("name_key", &name_key),
+                ],
+            },
+            expect,
+        ),
         Prepared::PurchaseOrder {
             id,
             version,
@@ -393,33 +427,23 @@ fn apply(tx: &Transaction<'_>, item: Prepared) -> Result<(), StoreError> {
             doc,
             po_number_key,
             expect,
-        } => {
-            let ver = version_i64("purchase order", &id, version)?;
-            put_row(
-                tx,
-                "purchase order",
-                id.clone(),
-                expect,
-                "INSERT INTO purchase_orders (id, version, vendor_id, status, created_sk, doc, po_number_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
-                "UPDATE purchase_orders SET version = ?2, vendor_id = ?3, status = ?4, created_sk = ?5, doc = ?6,
-                 po_number_key = ?7
-                 WHERE id = ?1 AND version = ?8",
-                &|stmt, expected| match expected {
-                    None => stmt.execute(params![id, ver, vendor_id, status, sk, doc, po_number_key]),
-                    Some(e) => stmt.execute(params![
-                        id,
-                        ver,
-                        vendor_id,
-                        status,
-                        sk,
-                        doc,
-                        po_number_key,
-                        e
-                    ]),
-                },
-            )
-        }
+        } => put_row(
+            tx,
+            Row {
+                table: "purchase_orders",
+                entity: "purchase order",
+                id: &id,
+                version,
+                doc: &doc,
+                indexed: &[
+                    ("vendor_id", &vendor_id),
+                    ("status", &status),
+                    ("created_sk", &sk),
+                    ("po_number_key", &po_number_key),
+                ],
+            },
+            expect,
+        ),
         Prepared::GoodsReceipt { id, po_id, sk, doc } => {
             let mut stmt = tx
                 .prepare_cached(
@@ -444,22 +468,24 @@ fn apply(tx: &Transaction<'_>, item: Prepared) -> Result<(), StoreError> {
             doc,
             expect,
         } => {
-            let ver = version_i64("invoice", &id, version)?;
             // The record first: re-sending the very same invoice is `AlreadyExists` (the
             // caller's own earlier write), another invoice with its number is a duplicate.
             put_row(
                 tx,
-                "invoice",
-                id.clone(),
-                expect,
-                "INSERT INTO invoices (id, version, vendor_id, po_id, status, created_sk, doc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
-                "UPDATE invoices SET version = ?2, vendor_id = ?3, po_id = ?4, status = ?5, created_sk = ?6, doc = ?7
-                 WHERE id = ?1 AND version = ?8",
-                &|stmt, expected| match expected {
-                    None => stmt.execute(params![id, ver, vendor_id, po_id, status, sk, doc]),
-                    Some(e) => stmt.execute(params![id, ver, vendor_id, po_id, status, sk, doc, e]),
+                Row {
+                    table: "invoices",
+                    entity: "invoice",
+                    id: &id,
+                    version,
+                    doc: &doc,
+                    indexed: &[
+                        ("vendor_id", &vendor_id),
+                        ("po_id", &po_id),
+                        ("status", &status),
+                        ("created_sk", &sk),
+                    ],
                 },
+                expect,
             )?;
             if expect == Expect::Absent {
                 let mut stmt = tx
@@ -486,23 +512,23 @@ fn apply(tx: &Transaction<'_>, item: Prepared) -> Result<(), StoreError> {
             sk,
             doc,
             expect,
-        } => {
-            let ver = version_i64("payment", &id, version)?;
-            put_row(
-                tx,
-                "payment",
-                id.clone(),
-                expect,
-                "INSERT INTO payments (id, version, invoice_id, vendor_id, status, created_sk, doc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
-                "UPDATE payments SET version = ?2, invoice_id = ?3, vendor_id = ?4, status = ?5, created_sk = ?6, doc = ?7
-                 WHERE id = ?1 AND version = ?8",
-                &|stmt, expected| match expected {
-                    None => stmt.execute(params![id, ver, invoice_id, vendor_id, status, sk, doc]),
-                    Some(e) => stmt.execute(params![id, ver, invoice_id, vendor_id, status, sk, doc, e]),
-                },
-            )
-        }
+        } => put_row(
+            tx,
+            Row {
+                table: "payments",
+                entity: "payment",
+                id: &id,
+                version,
+                doc: &doc,
+                indexed: &[
+                    ("invoice_id", &invoice_id),
+                    ("vendor_id", &vendor_id),
+                    ("status", &status),
+                    ("created_sk", &sk),
+                ],
+            },
+            expect,
+        ),
         Prepared::Delete {
             table,
             id,
