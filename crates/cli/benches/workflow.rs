@@ -146,18 +146,25 @@ async fn run_batch(b: &Bench, iters: u64, concurrency: usize) -> Duration {
         work.push(prepare(b, n).await);
     }
     let start = Instant::now();
-    let mut chunks = work.chunks(concurrency.max(1));
-    for chunk in chunks.by_ref() {
-        let mut set = tokio::task::JoinSet::new();
-        for (name, input) in chunk.iter().cloned() {
+    // `concurrency` executions in flight at all times (a new one starts as soon as one
+    // ends), like a steady stream of arriving invoices; not waves that wait for their
+    // slowest member.
+    let mut set = tokio::task::JoinSet::new();
+    let mut work = work.into_iter();
+    loop {
+        while set.len() < concurrency.max(1) {
+            let Some((name, input)) = work.next() else {
+                break;
+            };
             let runner = Arc::clone(&b.runner);
             let machine = Arc::clone(&b.machine);
             set.spawn(async move { runner.start(&machine, &name, input).await });
         }
-        while let Some(r) = set.join_next().await {
-            let e = r.unwrap().unwrap().into_execution();
-            assert_eq!(e.status, ExecutionStatus::Succeeded, "{:?}", e.error);
-        }
+        let Some(r) = set.join_next().await else {
+            break;
+        };
+        let e = r.unwrap().unwrap().into_execution();
+        assert_eq!(e.status, ExecutionStatus::Succeeded, "{:?}", e.error);
     }
     start.elapsed()
 }
