@@ -75,6 +75,7 @@ macro_rules! contract_tests {
             vendors_listed_by_status_oldest_first,
             purchase_orders_listed_by_each_filter,
             invoices_listed_by_each_filter,
+            updated_keys_move_an_invoice_between_lists,
             payments_listed_by_each_filter,
             pagination_has_no_duplicates_or_gaps,
             tampered_or_foreign_cursor_is_invalid,

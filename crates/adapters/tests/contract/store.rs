@@ -597,6 +597,78 @@ pub async fn invoices_listed_by_each_filter(b: &Backend) {
     assert_eq!(only_ours(got, &expected, |i| &i.id), expected, "all");
 }
 
+/// An update moves an invoice between the lists its changed keys select (PO, status) and
+/// leaves it in the one whose key it kept (vendor), in the same place.
+pub async fn updated_keys_move_an_invoice_between_lists(b: &Backend) {
+    let s = &b.store;
+    let ven = unique("ven");
+    let (po_a, po_b) = (unique("po"), unique("po"));
+    let inv = invoice(
+        &ven,
+        &po_a,
+        &invoice_number(),
+        InvoiceStatus::Received,
+        at(400),
+    );
+    let other = invoice(
+        &ven,
+        &po_a,
+        &invoice_number(),
+        InvoiceStatus::Received,
+        at(401),
+    );
+    for i in [&inv, &other] {
+        s.commit(ChangeSet::new().write(Write::PutInvoice(i.clone(), Expect::Absent)))
+            .await
+            .unwrap();
+    }
+    let mut moved = inv.clone();
+    moved.po_id = po_b.clone();
+    moved.status = InvoiceStatus::NeedsReview;
+    moved.version = 2;
+    s.commit(ChangeSet::new().write(Write::PutInvoice(moved.clone(), Expect::Version(1))))
+        .await
+        .unwrap();
+    let ids = |q: InvoiceQuery| async move {
+        collect_pages(10, |p| {
+            let q = q.clone();
+            async move { s.list_invoices(&q, &p).await }
+        })
+        .await
+        .into_iter()
+        .map(|i| (i.id, i.version))
+        .collect::<Vec<_>>()
+    };
+    let by_po = |po: &str| InvoiceQuery {
+        po_id: Some(po.to_string()),
+        ..Default::default()
+    };
+    assert_eq!(ids(by_po(&po_a)).await, vec![(other.id.clone(), 1)]);
+    assert_eq!(ids(by_po(&po_b)).await, vec![(inv.id.clone(), 2)]);
+    let by_vendor = InvoiceQuery {
+        vendor_id: Some(ven.clone()),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(by_vendor).await,
+        vec![(inv.id.clone(), 2), (other.id.clone(), 1)],
+        "still listed by its vendor, oldest first"
+    );
+    let review = InvoiceQuery {
+        vendor_id: Some(ven.clone()),
+        status: Some(InvoiceStatus::NeedsReview),
+        ..Default::default()
+    };
+    assert_eq!(ids(review).await, vec![(inv.id.clone(), 2)]);
+    let received = InvoiceQuery {
+        vendor_id: Some(ven),
+        status: Some(InvoiceStatus::Received),
+        ..Default::default()
+    };
+    assert_eq!(ids(received).await, vec![(other.id.clone(), 1)]);
+    assert_eq!(s.get_invoice(&inv.id).await.unwrap(), Some(moved));
+}
+
 pub async fn payments_listed_by_each_filter(b: &Backend) {
     let s = &b.store;
     let ven = unique("ven");
