@@ -213,11 +213,10 @@ fn add_missing_columns(tx: &rusqlite::Transaction<'_>) -> Result<(), rusqlite::E
     Ok(())
 }
 
-/// Copies a version-2 audit log (WITHOUT ROWID, keyed by id) into the version-3 table,
-/// oldest entry first; `SCHEMA` then re-creates its index. No-op on any other file.
-fn rebuild_audit_log_in_arrival_order(
-    tx: &rusqlite::Transaction<'_>,
-) -> Result<(), rusqlite::Error> {
+/// A version-2 audit log (WITHOUT ROWID, keyed by id) is set aside as `audit_log_v2`,
+/// without its index, so that `SCHEMA` creates the version-3 table and index; true when
+/// there was one (then `refill_audit_log` copies it over). No-op on any other file.
+fn set_aside_v2_audit_log(tx: &rusqlite::Transaction<'_>) -> Result<bool, rusqlite::Error> {
     let keyed_by_id: bool = tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM pragma_table_info('audit_log') WHERE name = 'id' AND pk = 1)",
         [],
@@ -225,20 +224,20 @@ fn rebuild_audit_log_in_arrival_order(
     )?;
     if keyed_by_id {
         tx.execute_batch(
-            "CREATE TABLE audit_log_v3 (
-                 seq INTEGER PRIMARY KEY,
-                 id TEXT NOT NULL UNIQUE,
-                 entity_id TEXT NOT NULL,
-                 timestamp_sk TEXT NOT NULL,
-                 doc TEXT NOT NULL
-             );
-             INSERT INTO audit_log_v3 (id, entity_id, timestamp_sk, doc)
-                 SELECT id, entity_id, timestamp_sk, doc FROM audit_log ORDER BY timestamp_sk, id;
-             DROP TABLE audit_log;
-             ALTER TABLE audit_log_v3 RENAME TO audit_log;",
+            "DROP INDEX IF EXISTS audit_log_entity;
+             ALTER TABLE audit_log RENAME TO audit_log_v2;",
         )?;
     }
-    Ok(())
+    Ok(keyed_by_id)
+}
+
+/// Copies the set-aside version-2 entries into the new table, oldest first.
+fn refill_audit_log(tx: &rusqlite::Transaction<'_>) -> Result<(), rusqlite::Error> {
+    tx.execute_batch(
+        "INSERT INTO audit_log (id, entity_id, timestamp_sk, doc)
+             SELECT id, entity_id, timestamp_sk, doc FROM audit_log_v2 ORDER BY timestamp_sk, id;
+         DROP TABLE audit_log_v2;",
+    )
 }
 
 /// Fills the lookup keys of rows written before version 2 from their documents. Reads the
@@ -522,8 +521,11 @@ impl Db {
             });
         }
         add_missing_columns(&tx).op(op)?;
-        rebuild_audit_log_in_arrival_order(&tx).op(op)?;
+        let old_audit_log = set_aside_v2_audit_log(&tx).op(op)?;
         tx.execute_batch(SCHEMA).op(op)?;
+        if old_audit_log {
+            refill_audit_log(&tx).op(op)?;
+        }
         if current < 2 {
             backfill_lookup_keys(&tx)?;
         }
