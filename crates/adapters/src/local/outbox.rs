@@ -156,9 +156,10 @@ impl LocalOutbox {
         kind: OutboxKind,
         payloads: Vec<String>,
     ) -> Result<Vec<String>, StoreError> {
+        // Time-ordered, like the store's ids: the unique index on them grows at its end.
         let ids: Vec<String> = payloads
             .iter()
-            .map(|_| uuid::Uuid::new_v4().to_string())
+            .map(|_| uuid::Uuid::now_v7().to_string())
             .collect();
         let out = ids.clone();
         let now = p2p_core::clock::rfc3339_millis(Utc::now());
