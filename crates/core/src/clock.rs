@@ -126,7 +126,11 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(sorted, ids);
-        assert!(ids[0].starts_with("aud-") && ids[0].len() == 4 + 32, "{}", ids[0]);
+        assert!(
+            ids[0].starts_with("aud-") && ids[0].len() == 4 + 32,
+            "{}",
+            ids[0]
+        );
     }
 
     #[test]
