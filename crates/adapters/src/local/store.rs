@@ -693,10 +693,7 @@ impl LocalStore {
     where
         T: DeserializeOwned + Send + 'static,
     {
-        let id = id.to_string();
-        self.db
-            .read("get record", move |c| get_doc(c, table, &id))
-            .await
+        self.db.read_inline(|c| get_doc(c, table, id))
     }
 
     /// [`find_by_key`] on a reader; no read at all for an empty key (nothing is stored
@@ -713,11 +710,7 @@ impl LocalStore {
         if key.is_empty() {
             return Ok(Vec::new());
         }
-        self.db
-            .read("find by lookup key", move |c| {
-                find_by_key(c, table, column, &key)
-            })
-            .await
+        self.db.read_inline(|c| find_by_key(c, table, column, &key))
     }
 
     async fn list<T>(
@@ -739,10 +732,7 @@ impl LocalStore {
         let limit = page.size();
         let (items, last) = self
             .db
-            .read("list records", move |c| {
-                list_docs(c, table, &filters, after.as_deref(), limit)
-            })
-            .await?;
+            .read_inline(|c| list_docs(c, table, &filters, after.as_deref(), limit))?;
         let next_cursor = last
             .map(|sk| self.cursors.encode(&scope, &sk))
             .transpose()?;
@@ -825,28 +815,25 @@ impl PurchaseOrderRepository for LocalStore {
     }
 
     async fn list_goods_receipts(&self, po_id: &str) -> Result<Vec<GoodsReceipt>, StoreError> {
-        let po_id = po_id.to_string();
-        self.db
-            .read("list goods receipts", move |c| {
-                let op = "list goods receipts";
-                let mut stmt = c
-                    .prepare_cached(
-                        "SELECT id, doc FROM goods_receipts WHERE po_id = ?1 ORDER BY created_sk",
-                    )
-                    .op(op)?;
-                let rows = stmt
-                    .query_map([&po_id], |r| {
-                        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                    })
-                    .op(op)?;
-                let mut out = Vec::new();
-                for row in rows {
-                    let (id, doc) = row.op(op)?;
-                    out.push(from_json(GOODS_RECEIPTS.entity, &id, &doc)?);
-                }
-                Ok(out)
-            })
-            .await
+        self.db.read_inline(|c| {
+            let op = "list goods receipts";
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id, doc FROM goods_receipts WHERE po_id = ?1 ORDER BY created_sk",
+                )
+                .op(op)?;
+            let rows = stmt
+                .query_map([&po_id], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .op(op)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, doc) = row.op(op)?;
+                out.push(from_json(GOODS_RECEIPTS.entity, &id, &doc)?);
+            }
+            Ok(out)
+        })
     }
 
     async fn find_purchase_orders_by_number(
@@ -870,8 +857,7 @@ impl InvoiceRepository for LocalStore {
         invoice_number: &str,
     ) -> Result<Option<Invoice>, StoreError> {
         let key = invoice_number_key(vendor_id, invoice_number);
-        self.db
-            .read("find invoice by number", move |c| {
+        self.db.read_inline(|c| {
                 let op = "find invoice by number";
                 let row: Option<(String, String)> = c
                     .prepare_cached(
@@ -884,7 +870,6 @@ impl InvoiceRepository for LocalStore {
                     .op(op)?;
                 row.map(|(id, doc)| from_json(INVOICES.entity, &id, &doc)).transpose()
             })
-            .await
     }
 
     async fn list_invoices(
