@@ -654,17 +654,33 @@ fn find_by_key<T: DeserializeOwned>(
     column: &'static str,
     key: &str,
 ) -> Result<Vec<T>, StoreError> {
-    let op = "find by lookup key";
-    let mut stmt = conn.prepare_cached(&lookup_sql(table, column)).op(op)?;
+    query_docs(
+        conn,
+        "find by lookup key",
+        &lookup_sql(table, column),
+        params![key, i64::from(MAX_LOOKUP_MATCHES)],
+        table.entity,
+    )
+}
+
+/// The records of `entity` that a `SELECT id, doc ...` statement returns, in its order.
+fn query_docs<T: DeserializeOwned>(
+    conn: &rusqlite::Connection,
+    op: &str,
+    sql: &str,
+    params: impl rusqlite::Params,
+    entity: &'static str,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).op(op)?;
     let rows = stmt
-        .query_map(params![key, i64::from(MAX_LOOKUP_MATCHES)], |r| {
+        .query_map(params, |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
         })
         .op(op)?;
     let mut out = Vec::new();
     for row in rows {
         let (id, doc) = row.op(op)?;
-        out.push(from_json(table.entity, &id, &doc)?);
+        out.push(from_json(entity, &id, &doc)?);
     }
     Ok(out)
 }
@@ -816,23 +832,13 @@ impl PurchaseOrderRepository for LocalStore {
 
     async fn list_goods_receipts(&self, po_id: &str) -> Result<Vec<GoodsReceipt>, StoreError> {
         self.db.read_inline(|c| {
-            let op = "list goods receipts";
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT id, doc FROM goods_receipts WHERE po_id = ?1 ORDER BY created_sk",
-                )
-                .op(op)?;
-            let rows = stmt
-                .query_map([&po_id], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                })
-                .op(op)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, doc) = row.op(op)?;
-                out.push(from_json(GOODS_RECEIPTS.entity, &id, &doc)?);
-            }
-            Ok(out)
+            query_docs(
+                c,
+                "list goods receipts",
+                "SELECT id, doc FROM goods_receipts WHERE po_id = ?1 ORDER BY created_sk",
+                [po_id],
+                GOODS_RECEIPTS.entity,
+            )
         })
     }
 
@@ -858,18 +864,19 @@ impl InvoiceRepository for LocalStore {
     ) -> Result<Option<Invoice>, StoreError> {
         let key = invoice_number_key(vendor_id, invoice_number);
         self.db.read_inline(|c| {
-                let op = "find invoice by number";
-                let row: Option<(String, String)> = c
-                    .prepare_cached(
-                        "SELECT i.id, i.doc FROM invoice_guards g JOIN invoices i ON i.id = g.invoice_id
-                         WHERE g.key = ?1",
-                    )
-                    .op(op)?
-                    .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()
-                    .op(op)?;
-                row.map(|(id, doc)| from_json(INVOICES.entity, &id, &doc)).transpose()
-            })
+            let op = "find invoice by number";
+            let row: Option<(String, String)> = c
+                .prepare_cached(
+                    "SELECT i.id, i.doc FROM invoice_guards g JOIN invoices i ON i.id = g.invoice_id
+                     WHERE g.key = ?1",
+                )
+                .op(op)?
+                .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .op(op)?;
+            row.map(|(id, doc)| from_json(INVOICES.entity, &id, &doc))
+                .transpose()
+        })
     }
 
     async fn list_invoices(
