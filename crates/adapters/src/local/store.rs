@@ -62,7 +62,7 @@ fn from_json<T: DeserializeOwned>(
     })
 }
 
-/// One table's shape for the generic read paths.
+/// One table's shape for the generic read and write paths.
 #[derive(Clone, Copy)]
 struct Table {
     name: &'static str,
@@ -327,8 +327,7 @@ fn version_mismatch(entity: &'static str, id: String, expected: u64) -> StoreErr
 /// One record row: its table, id, version and document, plus the indexed columns
 /// (`(name, value)`) the table keeps beside the document.
 struct Row<'a> {
-    table: &'static str,
-    entity: &'static str,
+    table: Table,
     id: &'a str,
     version: u64,
     doc: &'a str,
@@ -343,7 +342,7 @@ struct Row<'a> {
 /// not, and most updates (a status change, a document edit) leave the other keys alone.
 /// Each index entry rewritten is a page in the WAL.
 fn put_row(tx: &Transaction<'_>, row: Row<'_>, expect: Expect) -> Result<(), StoreError> {
-    let ver = version_i64(row.entity, row.id, row.version)?;
+    let ver = version_i64(row.table.entity, row.id, row.version)?;
     let id = row.id;
     match expect {
         Expect::Absent => {
@@ -352,7 +351,7 @@ fn put_row(tx: &Transaction<'_>, row: Row<'_>, expect: Expect) -> Result<(), Sto
             let sql = format!(
                 "INSERT INTO {} (id, version, doc, {}) VALUES (?1, ?2, ?3, {})
                  ON CONFLICT (id) DO NOTHING",
-                row.table,
+                row.table.name,
                 names.join(", "),
                 marks.join(", ")
             );
@@ -360,14 +359,14 @@ fn put_row(tx: &Transaction<'_>, row: Row<'_>, expect: Expect) -> Result<(), Sto
             args.extend(row.indexed.iter().map(|(_, value)| *value));
             let mut stmt = tx.prepare_cached(&sql).op(OP_COMMIT)?;
             if stmt.execute(args.as_slice()).op(OP_COMMIT)? == 0 {
-                return Err(already_exists(row.entity, id.to_string()));
+                return Err(already_exists(row.table.entity, id.to_string()));
             }
         }
         Expect::Version(v) => {
-            let expected = version_i64(row.entity, id, v)?;
+            let expected = version_i64(row.table.entity, id, v)?;
             let sql = format!(
                 "UPDATE {} SET version = ?2, doc = ?3 WHERE id = ?1 AND version = ?4",
-                row.table
+                row.table.name
             );
             let mut stmt = tx.prepare_cached(&sql).op(OP_COMMIT)?;
             if stmt
@@ -375,12 +374,12 @@ fn put_row(tx: &Transaction<'_>, row: Row<'_>, expect: Expect) -> Result<(), Sto
                 .op(OP_COMMIT)?
                 == 0
             {
-                return Err(version_mismatch(row.entity, id.to_string(), v));
+                return Err(version_mismatch(row.table.entity, id.to_string(), v));
             }
             for (name, value) in row.indexed {
                 let sql = format!(
                     "UPDATE {} SET {name} = ?2 WHERE id = ?1 AND {name} IS NOT ?2",
-                    row.table
+                    row.table.name
                 );
                 let mut stmt = tx.prepare_cached(&sql).op(OP_COMMIT)?;
                 stmt.execute(params![id, value]).op(OP_COMMIT)?;
@@ -404,8 +403,7 @@ fn apply(tx: &Transaction<'_>, item: Prepared) -> Result<(), StoreError> {
         } => put_row(
             tx,
             Row {
-                table: "vendors",
-                entity: "vendor",
+                table: VENDORS,
                 id: &id,
                 version,
                 doc: &doc,
@@ -430,8 +428,7 @@ fn apply(tx: &Transaction<'_>, item: Prepared) -> Result<(), StoreError> {
         } => put_row(
             tx,
             Row {
-                table: "purchase_orders",
-                entity: "purchase order",
+                table: PURCHASE_ORDERS,
                 id: &id,
                 version,
                 doc: &doc,
@@ -473,8 +470,7 @@ fn apply(tx: &Transaction<'_>, item: Prepared) -> Result<(), StoreError> {
             put_row(
                 tx,
                 Row {
-                    table: "invoices",
-                    entity: "invoice",
+                    table: INVOICES,
                     id: &id,
                     version,
                     doc: &doc,
@@ -515,8 +511,7 @@ fn apply(tx: &Transaction<'_>, item: Prepared) -> Result<(), StoreError> {
         } => put_row(
             tx,
             Row {
-                table: "payments",
-                entity: "payment",
+                table: PAYMENTS,
                 id: &id,
                 version,
                 doc: &doc,
@@ -707,7 +702,7 @@ impl LocalStore {
 
     async fn get<T>(&self, table: Table, id: &str) -> Result<Option<T>, StoreError>
     where
-        T: DeserializeOwned + Send + 'static,
+        T: DeserializeOwned,
     {
         self.db.read_inline(|c| get_doc(c, table, id))
     }
@@ -721,7 +716,7 @@ impl LocalStore {
         key: String,
     ) -> Result<Vec<T>, StoreError>
     where
-        T: DeserializeOwned + Send + 'static,
+        T: DeserializeOwned,
     {
         if key.is_empty() {
             return Ok(Vec::new());
@@ -736,7 +731,7 @@ impl LocalStore {
         page: &PageRequest,
     ) -> Result<Page<T>, StoreError>
     where
-        T: DeserializeOwned + Send + 'static,
+        T: DeserializeOwned,
     {
         // The scope binds a cursor to this very list: table and filter values.
         let scope = serde_json::to_string(&(table.name, &filters))
